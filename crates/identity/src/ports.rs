@@ -1,0 +1,71 @@
+//! The ports the identity use cases need. Adapters implement them; the app picks which.
+
+use std::future::Future;
+
+use authd_kernel::{Secret, StoreError, UserId};
+use time::OffsetDateTime;
+
+use crate::{Email, IdentityError, Membership, NewPassword, NewWorkspace, PasswordHash, User, Verification};
+
+/// Storage of user accounts and their workspaces.
+pub trait UserRepository: Send + Sync {
+    /// Inserts the user, their personal workspace and the owner membership, all or nothing.
+    ///
+    /// # Errors
+    /// MUST return [`IdentityError::EmailTaken`] when an account with this email exists, and
+    /// [`IdentityError::Store`] for any storage failure. On error nothing is written.
+    fn create_with_workspace(
+        &self,
+        user: &User,
+        workspace: &NewWorkspace,
+    ) -> impl Future<Output = Result<(), IdentityError>> + Send;
+
+    /// The account with this (normalised) email.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn find_by_email(&self, email: &Email) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// The account with this id.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn find_by_id(&self, id: UserId) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+
+    /// Replaces the account's password hash.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The user's workspaces with their role, oldest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn memberships(&self, id: UserId) -> impl Future<Output = Result<Vec<Membership>, StoreError>> + Send;
+}
+
+/// Password hashing off the caller's executor.
+pub trait PasswordHasher: Send + Sync {
+    /// Hashes a policy-checked password.
+    ///
+    /// # Errors
+    /// MUST return [`IdentityError::Busy`] instead of queueing without bound when saturated.
+    fn hash(&self, password: &NewPassword) -> impl Future<Output = Result<PasswordHash, IdentityError>> + Send;
+
+    /// Verifies `password` against `hash`; with `None` it verifies against a dummy hash and reports a
+    /// mismatch, taking the same time (see [`crate::ScryptHasher::verify`]).
+    ///
+    /// # Errors
+    /// MUST return [`IdentityError::Busy`] when saturated.
+    fn verify(
+        &self,
+        password: &Secret,
+        hash: Option<&PasswordHash>,
+    ) -> impl Future<Output = Result<Verification, IdentityError>> + Send;
+}

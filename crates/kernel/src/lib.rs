@@ -1,0 +1,19 @@
+//! The shared kernel of authd's domain crates: the clock and randomness ports, user ids, secret strings,
+//! opaque-token helpers and the storage error every repository port reports.
+//!
+//! It depends on nothing but small pure crates, so every domain crate (and every service that reuses one)
+//! can depend on it freely.
+
+mod clock;
+mod id;
+mod random;
+mod secret;
+mod store_error;
+mod token;
+
+pub use clock::{Clock, SystemClock};
+pub use id::{UserId, new_uuid};
+pub use random::{OsRandom, Random};
+pub use secret::Secret;
+pub use store_error::StoreError;
+pub use token::{OpaqueToken, TokenHash, constant_time_eq};

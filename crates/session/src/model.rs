@@ -1,0 +1,119 @@
+//! Sessions and refresh-token records.
+
+use std::fmt;
+use std::str::FromStr;
+
+use authd_kernel::{Clock, Random, TokenHash, UserId, new_uuid};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// The id of a session (one sign-in, across its refreshes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SessionId(Uuid);
+
+impl SessionId {
+    /// A fresh id.
+    pub fn generate(clock: &impl Clock, random: &impl Random) -> Self {
+        Self(new_uuid(clock, random))
+    }
+
+    /// Wraps an existing UUID.
+    pub const fn from_uuid(id: Uuid) -> Self {
+        Self(id)
+    }
+
+    /// The UUID inside.
+    pub const fn as_uuid(&self) -> Uuid {
+        self.0
+    }
+}
+
+impl fmt::Display for SessionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromStr for SessionId {
+    type Err = uuid::Error;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Uuid::parse_str(s).map(Self)
+    }
+}
+
+/// Where a session stands with respect to multi-factor authentication.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaStatus {
+    /// The user has no second factor: the password was enough.
+    NotEnrolled,
+    /// The user has a second factor and has not presented it yet: a pending session.
+    Pending,
+    /// The second factor was presented.
+    Verified,
+}
+
+impl MfaStatus {
+    /// The stable string used in tokens and storage.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::NotEnrolled => "not_enrolled",
+            Self::Pending => "pending",
+            Self::Verified => "verified",
+        }
+    }
+
+    /// Parses the stable string.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "not_enrolled" => Some(Self::NotEnrolled),
+            "pending" => Some(Self::Pending),
+            "verified" => Some(Self::Verified),
+            _ => None,
+        }
+    }
+
+    /// Whether a session in this state may use the service (everything but the MFA step itself).
+    pub const fn is_satisfied(self) -> bool {
+        !matches!(self, Self::Pending)
+    }
+}
+
+/// A sign-in, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Its id, carried in every access token of the session.
+    pub id: SessionId,
+    /// Whose session.
+    pub user_id: UserId,
+    /// Whether MFA is satisfied.
+    pub mfa: MfaStatus,
+    /// When it began.
+    pub created_at: OffsetDateTime,
+    /// When it ends unless refreshed (a refresh pushes it forward).
+    pub expires_at: OffsetDateTime,
+    /// When it was revoked (logout, reuse detection, password reset).
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl Session {
+    /// Whether the session can still be used at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// One refresh token of a session, stored only by hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshRecord {
+    /// SHA-256 of the token.
+    pub hash: TokenHash,
+    /// The session it refreshes.
+    pub session_id: SessionId,
+    /// Issue time.
+    pub created_at: OffsetDateTime,
+    /// Expiry.
+    pub expires_at: OffsetDateTime,
+    /// When it was exchanged for a new pair; a second exchange is reuse.
+    pub used_at: Option<OffsetDateTime>,
+}

@@ -1,0 +1,78 @@
+//! The ports the session use cases need.
+
+use std::future::Future;
+
+use authd_kernel::{StoreError, TokenHash, UserId};
+use time::OffsetDateTime;
+
+use crate::{RefreshRecord, Session, SessionId, StoredSigningKey};
+
+/// Storage of sessions and their refresh tokens.
+pub trait SessionRepository: Send + Sync {
+    /// Inserts a session and, for a full session, its first refresh token, all or nothing.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn create(
+        &self,
+        session: &Session,
+        refresh: Option<&RefreshRecord>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The session with this id.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn find(&self, id: SessionId) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+
+    /// The refresh token with this hash and its session.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn find_refresh(
+        &self,
+        hash: &TokenHash,
+    ) -> impl Future<Output = Result<Option<(RefreshRecord, Session)>, StoreError>> + Send;
+
+    /// Marks `old` used at `now`, inserts `new` and moves the session's expiry to `new.expires_at`, all or
+    /// nothing.
+    ///
+    /// # Errors
+    /// MUST return `Ok(false)`, writing nothing, when `old` was already used (a concurrent or repeated
+    /// exchange), so the caller can treat it as reuse.
+    fn rotate_refresh(
+        &self,
+        old: &TokenHash,
+        new: &RefreshRecord,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Revokes one session (idempotent).
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn revoke(&self, id: SessionId, now: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Revokes every live session of a user (password reset).
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn revoke_all_for_user(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// Storage of the token signing keys.
+pub trait SigningKeyRepository: Send + Sync {
+    /// Every stored key. When there is none, stores `candidate` first; when several instances start at once,
+    /// exactly one candidate wins and all of them read the same keys back.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn load_or_insert(
+        &self,
+        candidate: &StoredSigningKey,
+    ) -> impl Future<Output = Result<Vec<StoredSigningKey>, StoreError>> + Send;
+}

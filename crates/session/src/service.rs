@@ -1,0 +1,204 @@
+//! The session use cases: start, refresh, authenticate, revoke.
+
+use authd_kernel::{Clock, OpaqueToken, Random, Secret, TokenHash, UserId};
+use time::{Duration, OffsetDateTime};
+
+use crate::ports::SessionRepository;
+use crate::token::issue;
+use crate::{AccessClaims, KeyRing, MfaStatus, RefreshRecord, Session, SessionError, SessionId};
+
+/// Lifetimes, as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPolicy {
+    /// Access token lifetime (default 15 minutes).
+    pub access_ttl: Duration,
+    /// Refresh token lifetime; also how long an idle session lives (default 30 days).
+    pub refresh_ttl: Duration,
+    /// Lifetime of a session waiting for its second factor (default 5 minutes).
+    pub pending_ttl: Duration,
+}
+
+impl Default for SessionPolicy {
+    fn default() -> Self {
+        Self { access_ttl: Duration::minutes(15), refresh_ttl: Duration::days(30), pending_ttl: Duration::minutes(5) }
+    }
+}
+
+/// Tokens handed to a client.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    /// The session they belong to.
+    pub session_id: SessionId,
+    /// Whose.
+    pub user_id: UserId,
+    /// MFA state of the session.
+    pub mfa: MfaStatus,
+    /// The Biscuit access token.
+    pub access_token: Secret,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The refresh token; `None` for a pending session.
+    pub refresh_token: Option<Secret>,
+}
+
+/// A request's verified identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authenticated {
+    /// The user.
+    pub user_id: UserId,
+    /// The session.
+    pub session_id: SessionId,
+    /// Whether MFA is satisfied.
+    pub mfa: MfaStatus,
+}
+
+/// The session use cases over their ports.
+#[derive(Debug, Clone)]
+pub struct SessionService<S, C, R> {
+    sessions: S,
+    keys: KeyRing,
+    policy: SessionPolicy,
+    clock: C,
+    random: R,
+}
+
+impl<S, C, R> SessionService<S, C, R>
+where
+    S: SessionRepository,
+    C: Clock,
+    R: Random,
+{
+    /// Wires the use cases.
+    pub fn new(sessions: S, keys: KeyRing, policy: SessionPolicy, clock: C, random: R) -> Self {
+        Self { sessions, keys, policy, clock, random }
+    }
+
+    /// The signing keys (for publishing the public halves).
+    pub fn keys(&self) -> &KeyRing {
+        &self.keys
+    }
+
+    /// Starts a session after a successful first factor. A `Pending` session lives `pending_ttl` and gets
+    /// no refresh token.
+    ///
+    /// # Errors
+    /// Storage or token-construction failures.
+    pub async fn start(&self, user_id: UserId, mfa: MfaStatus) -> Result<IssuedTokens, SessionError> {
+        let now = self.clock.now();
+        let id = SessionId::generate(&self.clock, &self.random);
+        let lifetime = if mfa.is_satisfied() { self.policy.refresh_ttl } else { self.policy.pending_ttl };
+        let session =
+            Session { id, user_id, mfa, created_at: now, expires_at: now + lifetime, revoked_at: None };
+        let refresh = mfa.is_satisfied().then(|| OpaqueToken::generate(&self.random));
+        let record = refresh.as_ref().map(|token| self.refresh_record(&token.hash, id, now));
+        self.sessions.create(&session, record.as_ref()).await?;
+        self.tokens_for(&session, now, refresh.map(|t| t.secret))
+    }
+
+    /// Exchanges a refresh token for a new pair. A token presented a second time revokes its session.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidRefreshToken`], [`SessionError::RefreshTokenReused`], or a storage failure.
+    pub async fn refresh(&self, presented: &Secret) -> Result<IssuedTokens, SessionError> {
+        let now = self.clock.now();
+        let old = TokenHash::of(presented.expose());
+        let Some((record, session)) = self.sessions.find_refresh(&old).await? else {
+            return Err(SessionError::InvalidRefreshToken);
+        };
+        if record.used_at.is_some() {
+            return self.revoke_for_reuse(&session, now).await;
+        }
+        if now >= record.expires_at || !session.is_live(now) || !session.mfa.is_satisfied() {
+            return Err(SessionError::InvalidRefreshToken);
+        }
+        let next = OpaqueToken::generate(&self.random);
+        let next_record = self.refresh_record(&next.hash, session.id, now);
+        if !self.sessions.rotate_refresh(&old, &next_record, now).await? {
+            // Someone exchanged the same token between our read and our write.
+            return self.revoke_for_reuse(&session, now).await;
+        }
+        self.tokens_for(&session, now, Some(next.secret))
+    }
+
+    async fn revoke_for_reuse(&self, session: &Session, now: OffsetDateTime) -> Result<IssuedTokens, SessionError> {
+        tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse detected; revoking the session");
+        self.sessions.revoke(session.id, now).await?;
+        Err(SessionError::RefreshTokenReused)
+    }
+
+    /// Verifies an access token and checks that its session is still live.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidAccessToken`], or a storage failure.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Authenticated, SessionError> {
+        let now = self.clock.now();
+        let claims = self.keys.verifier().verify(access_token, now)?;
+        match self.sessions.find(claims.session_id).await? {
+            Some(session) if session.is_live(now) && session.user_id == claims.user_id => {
+                Ok(Authenticated { user_id: claims.user_id, session_id: claims.session_id, mfa: session.mfa })
+            }
+            _ => Err(SessionError::InvalidAccessToken),
+        }
+    }
+
+    /// Ends the session named by the access token, or else by the refresh token. Unknown or invalid tokens
+    /// are ignored: logging out is idempotent.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn logout(&self, access_token: Option<&str>, refresh_token: Option<&Secret>) -> Result<(), SessionError> {
+        let now = self.clock.now();
+        let from_access = access_token.and_then(|t| self.keys.verifier().verify(t, now).ok()).map(|c| c.session_id);
+        let session = match (from_access, refresh_token) {
+            (Some(id), _) => Some(id),
+            (None, Some(refresh)) => {
+                self.sessions.find_refresh(&TokenHash::of(refresh.expose())).await?.map(|(r, _)| r.session_id)
+            }
+            (None, None) => None,
+        };
+        if let Some(id) = session {
+            self.sessions.revoke(id, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Revokes every session of a user.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn revoke_all(&self, user_id: UserId) -> Result<(), SessionError> {
+        Ok(self.sessions.revoke_all_for_user(user_id, self.clock.now()).await?)
+    }
+
+    fn refresh_record(&self, hash: &TokenHash, session_id: SessionId, now: OffsetDateTime) -> RefreshRecord {
+        RefreshRecord {
+            hash: hash.clone(),
+            session_id,
+            created_at: now,
+            expires_at: now + self.policy.refresh_ttl,
+            used_at: None,
+        }
+    }
+
+    fn tokens_for(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+        refresh_token: Option<Secret>,
+    ) -> Result<IssuedTokens, SessionError> {
+        let ttl = if session.mfa.is_satisfied() { self.policy.access_ttl } else { self.policy.pending_ttl };
+        // A pending token never outlives its session.
+        let expires_at = (now + ttl).min(session.expires_at);
+        let claims =
+            AccessClaims { user_id: session.user_id, session_id: session.id, mfa: session.mfa, expires_at };
+        let access_token = issue(self.keys.active(), &claims)?;
+        Ok(IssuedTokens {
+            session_id: session.id,
+            user_id: session.user_id,
+            mfa: session.mfa,
+            access_token: Secret::new(access_token),
+            expires_in: (expires_at - now).whole_seconds(),
+            refresh_token,
+        })
+    }
+}
