@@ -26,7 +26,11 @@ pub struct ScryptCost {
 impl Default for ScryptCost {
     /// The recommended cost: log_n 17, r 8, p 1 (128 MiB, about 0.3 s on a modern core).
     fn default() -> Self {
-        Self { log_n: 17, r: 8, p: 1 }
+        Self {
+            log_n: 17,
+            r: 8,
+            p: 1,
+        }
     }
 }
 
@@ -80,7 +84,9 @@ pub struct ScryptHasher {
 
 impl fmt::Debug for ScryptHasher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ScryptHasher").field("cost", &self.cost).finish_non_exhaustive()
+        f.debug_struct("ScryptHasher")
+            .field("cost", &self.cost)
+            .finish_non_exhaustive()
     }
 }
 
@@ -115,7 +121,11 @@ impl ScryptHasher {
     ///
     /// # Errors
     /// [`IdentityError::Hashing`] for a stored hash that is not a valid scrypt PHC string.
-    pub fn verify(&self, password: &Secret, hash: Option<&PasswordHash>) -> Result<Verification, IdentityError> {
+    pub fn verify(
+        &self,
+        password: &Secret,
+        hash: Option<&PasswordHash>,
+    ) -> Result<Verification, IdentityError> {
         let Some(hash) = hash else {
             // Same work as a real verification; the result is ignored on purpose.
             let _ = self.check(password, &self.dummy);
@@ -125,19 +135,28 @@ impl ScryptHasher {
     }
 
     fn check(&self, password: &Secret, hash: &PasswordHash) -> Result<Verification, IdentityError> {
-        let phc = Phc::new(hash.as_phc()).map_err(|e| IdentityError::Hashing(format!("stored hash: {e}")))?;
-        if Scrypt::default().verify_password(password.expose().as_bytes(), &phc).is_err() {
+        let phc = Phc::new(hash.as_phc())
+            .map_err(|e| IdentityError::Hashing(format!("stored hash: {e}")))?;
+        if Scrypt::default()
+            .verify_password(password.expose().as_bytes(), &phc)
+            .is_err()
+        {
             return Ok(Verification::Mismatch);
         }
         let stored = scrypt::Params::try_from(&phc)
             .map_err(|e| IdentityError::Hashing(format!("stored hash params: {e}")))?;
         let current = self.cost;
-        let rehash = (stored.log_n(), stored.r(), stored.p()) != (current.log_n, current.r, current.p);
+        let rehash =
+            (stored.log_n(), stored.r(), stored.p()) != (current.log_n, current.r, current.p);
         Ok(Verification::Match { rehash })
     }
 }
 
-fn hash_with(cost: ScryptCost, password: &[u8], salt: &[u8]) -> Result<PasswordHash, IdentityError> {
+fn hash_with(
+    cost: ScryptCost,
+    password: &[u8],
+    salt: &[u8],
+) -> Result<PasswordHash, IdentityError> {
     let phc = Scrypt::new_with_params(cost.params()?)
         .hash_password_with_salt(password, salt)
         .map_err(|e| IdentityError::Hashing(e.to_string()))?;
@@ -150,7 +169,11 @@ mod tests {
 
     use super::*;
 
-    const CHEAP: ScryptCost = ScryptCost { log_n: 4, r: 8, p: 1 };
+    const CHEAP: ScryptCost = ScryptCost {
+        log_n: 4,
+        r: 8,
+        p: 1,
+    };
 
     fn secret(s: &str) -> Secret {
         Secret::new(s)
@@ -161,10 +184,18 @@ mod tests {
         let hasher = ScryptHasher::new(CHEAP, &OsRandom).unwrap();
         let hash = hasher.hash(&secret("correct horse"), &[7; 16]).unwrap();
         assert!(hash.as_phc().starts_with("$scrypt$ln=4,r=8,p=1$"));
-        assert_eq!(hasher.verify(&secret("correct horse"), Some(&hash)).unwrap(), Verification::Match {
-            rehash: false
-        });
-        assert_eq!(hasher.verify(&secret("correct horsf"), Some(&hash)).unwrap(), Verification::Mismatch);
+        assert_eq!(
+            hasher
+                .verify(&secret("correct horse"), Some(&hash))
+                .unwrap(),
+            Verification::Match { rehash: false }
+        );
+        assert_eq!(
+            hasher
+                .verify(&secret("correct horsf"), Some(&hash))
+                .unwrap(),
+            Verification::Mismatch
+        );
     }
 
     #[test]
@@ -172,15 +203,19 @@ mod tests {
         let old = ScryptHasher::new(CHEAP, &OsRandom).unwrap();
         let hash = old.hash(&secret("correct horse"), &[1; 16]).unwrap();
         let new = ScryptHasher::new(ScryptCost { log_n: 5, ..CHEAP }, &OsRandom).unwrap();
-        assert_eq!(new.verify(&secret("correct horse"), Some(&hash)).unwrap(), Verification::Match {
-            rehash: true
-        });
+        assert_eq!(
+            new.verify(&secret("correct horse"), Some(&hash)).unwrap(),
+            Verification::Match { rehash: true }
+        );
     }
 
     #[test]
     fn no_hash_always_mismatches() {
         let hasher = ScryptHasher::new(CHEAP, &OsRandom).unwrap();
-        assert_eq!(hasher.verify(&secret("anything"), None).unwrap(), Verification::Mismatch);
+        assert_eq!(
+            hasher.verify(&secret("anything"), None).unwrap(),
+            Verification::Mismatch
+        );
     }
 
     #[test]
@@ -196,9 +231,10 @@ mod tests {
         let vector = PasswordHash::from_phc(
             "$scrypt$ln=16,r=8,p=1$aM15713r3Xsvxbi31lqr1Q$nFNh2CVHVjNldFVKDHDlm4CbdRSCdEBsjjJxD+iCs5E".into(),
         );
-        assert_eq!(hasher.verify(&secret("password"), Some(&vector)).unwrap(), Verification::Match {
-            rehash: true
-        });
+        assert_eq!(
+            hasher.verify(&secret("password"), Some(&vector)).unwrap(),
+            Verification::Match { rehash: true }
+        );
     }
 
     #[test]

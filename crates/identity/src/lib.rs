@@ -13,8 +13,6 @@ mod service;
 
 pub use error::IdentityError;
 pub use hashing::{PasswordHash, ScryptCost, ScryptHasher, Verification};
-pub use model::{
-    DisplayName, Email, Membership, NewWorkspace, Role, User, Workspace, WorkspaceId,
-};
+pub use model::{DisplayName, Email, Membership, NewWorkspace, Role, User, Workspace, WorkspaceId};
 pub use policy::{NewPassword, PasswordProblem};
 pub use service::{IdentityService, Registration};

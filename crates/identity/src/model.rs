@@ -32,7 +32,10 @@ impl Email {
         let Some((local, domain)) = email.split_once('@') else {
             return false;
         };
-        let no_bad_chars = |s: &str| !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@');
+        let no_bad_chars = |s: &str| {
+            !s.chars()
+                .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+        };
         !local.is_empty()
             && local.len() <= 64
             && no_bad_chars(local)
@@ -73,10 +76,14 @@ impl DisplayName {
             return Err(IdentityError::InvalidName("name must not be empty"));
         }
         if name.chars().count() > Self::MAX_CHARS {
-            return Err(IdentityError::InvalidName("name must be at most 100 characters"));
+            return Err(IdentityError::InvalidName(
+                "name must be at most 100 characters",
+            ));
         }
         if name.chars().any(char::is_control) {
-            return Err(IdentityError::InvalidName("name must not contain control characters"));
+            return Err(IdentityError::InvalidName(
+                "name must not contain control characters",
+            ));
         }
         Ok(Self(name.to_owned()))
     }
@@ -218,10 +225,22 @@ mod tests {
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "alice", "@example.com", "alice@", "alice@example", "a b@example.com", "a@@b.com",
-            "alice@.example.com", "alice@example..com", "alice@example.com."]
-        {
-            assert!(matches!(Email::parse(bad), Err(IdentityError::InvalidEmail)), "{bad:?} accepted");
+        for bad in [
+            "",
+            "alice",
+            "@example.com",
+            "alice@",
+            "alice@example",
+            "a b@example.com",
+            "a@@b.com",
+            "alice@.example.com",
+            "alice@example..com",
+            "alice@example.com.",
+        ] {
+            assert!(
+                matches!(Email::parse(bad), Err(IdentityError::InvalidEmail)),
+                "{bad:?} accepted"
+            );
         }
         let long = format!("{}@example.com", "a".repeat(250));
         assert!(Email::parse(&long).is_err());

@@ -5,7 +5,9 @@ use std::future::Future;
 use authd_kernel::{Secret, StoreError, UserId};
 use time::OffsetDateTime;
 
-use crate::{Email, IdentityError, Membership, NewPassword, NewWorkspace, PasswordHash, User, Verification};
+use crate::{
+    Email, IdentityError, Membership, NewPassword, NewWorkspace, PasswordHash, User, Verification,
+};
 
 /// Storage of user accounts and their workspaces.
 pub trait UserRepository: Send + Sync {
@@ -24,13 +26,19 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// A storage failure.
-    fn find_by_email(&self, email: &Email) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    fn find_by_email(
+        &self,
+        email: &Email,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
     /// The account with this id.
     ///
     /// # Errors
     /// A storage failure.
-    fn find_by_id(&self, id: UserId) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
+    fn find_by_id(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<Option<User>, StoreError>> + Send;
 
     /// Replaces the account's password hash.
     ///
@@ -47,7 +55,10 @@ pub trait UserRepository: Send + Sync {
     ///
     /// # Errors
     /// A storage failure.
-    fn memberships(&self, id: UserId) -> impl Future<Output = Result<Vec<Membership>, StoreError>> + Send;
+    fn memberships(
+        &self,
+        id: UserId,
+    ) -> impl Future<Output = Result<Vec<Membership>, StoreError>> + Send;
 }
 
 /// Password hashing off the caller's executor.
@@ -56,7 +67,10 @@ pub trait PasswordHasher: Send + Sync {
     ///
     /// # Errors
     /// MUST return [`IdentityError::Busy`] instead of queueing without bound when saturated.
-    fn hash(&self, password: &NewPassword) -> impl Future<Output = Result<PasswordHash, IdentityError>> + Send;
+    fn hash(
+        &self,
+        password: &NewPassword,
+    ) -> impl Future<Output = Result<PasswordHash, IdentityError>> + Send;
 
     /// Verifies `password` against `hash`; with `None` it verifies against a dummy hash and reports a
     /// mismatch, taking the same time (see [`crate::ScryptHasher::verify`]).

@@ -3,7 +3,9 @@
 use authd_kernel::{Clock, Random, Secret, StoreError, UserId};
 
 use crate::ports::{PasswordHasher, UserRepository};
-use crate::{DisplayName, Email, IdentityError, Membership, NewPassword, NewWorkspace, User, Verification};
+use crate::{
+    DisplayName, Email, IdentityError, Membership, NewPassword, NewWorkspace, User, Verification,
+};
 
 /// A sign-up request as the outside world gives it (unparsed).
 #[derive(Debug)]
@@ -34,7 +36,12 @@ where
 {
     /// Wires the use cases to their ports.
     pub fn new(users: U, hasher: H, clock: C, random: R) -> Self {
-        Self { users, hasher, clock, random }
+        Self {
+            users,
+            hasher,
+            clock,
+            random,
+        }
     }
 
     /// Creates an account with its personal workspace (role owner).
@@ -90,7 +97,9 @@ where
             // The password was accepted when it was set; only its hash's cost is being changed.
             let password = NewPassword::unchecked(password.clone());
             let hash = self.hasher.hash(&password).await?;
-            self.users.set_password_hash(user.id, &hash, self.clock.now()).await?;
+            self.users
+                .set_password_hash(user.id, &hash, self.clock.now())
+                .await?;
             Ok::<(), IdentityError>(())
         }
         .await;

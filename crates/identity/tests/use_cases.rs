@@ -1,6 +1,8 @@
 //! The register and login use cases, against in-memory fakes and a fixed clock.
 
-use authd_identity::{IdentityError, IdentityService, PasswordProblem, Registration, Role, ScryptCost};
+use authd_identity::{
+    IdentityError, IdentityService, PasswordProblem, Registration, Role, ScryptCost,
+};
 use authd_kernel::Secret;
 use authd_testkit::{FixedClock, InlineHasher, MemoryUsers, SeededRandom};
 use futures_util::FutureExt as _;
@@ -9,7 +11,12 @@ use time::macros::datetime;
 type Service = IdentityService<MemoryUsers, InlineHasher, FixedClock, SeededRandom>;
 
 fn service_with(users: MemoryUsers, hasher: InlineHasher) -> Service {
-    IdentityService::new(users, hasher, FixedClock::at(datetime!(2026-03-01 09:00 UTC)), SeededRandom::new(7))
+    IdentityService::new(
+        users,
+        hasher,
+        FixedClock::at(datetime!(2026-03-01 09:00 UTC)),
+        SeededRandom::new(7),
+    )
 }
 
 fn service() -> (Service, MemoryUsers, InlineHasher) {
@@ -19,18 +26,25 @@ fn service() -> (Service, MemoryUsers, InlineHasher) {
 }
 
 fn registration(email: &str, password: &str) -> Registration {
-    Registration { email: email.into(), name: "Ada Lovelace".into(), password: Secret::new(password) }
+    Registration {
+        email: email.into(),
+        name: "Ada Lovelace".into(),
+        password: Secret::new(password),
+    }
 }
 
 /// The fakes never suspend, so every future completes on its first poll.
 fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    future.now_or_never().expect("in-memory fakes never suspend")
+    future
+        .now_or_never()
+        .expect("in-memory fakes never suspend")
 }
 
 #[test]
 fn registering_creates_a_user_with_a_personal_workspace_they_own() {
     let (service, users, _) = service();
-    let user = run(service.register(registration(" Ada@Example.com ", "analytical engine"))).unwrap();
+    let user =
+        run(service.register(registration(" Ada@Example.com ", "analytical engine"))).unwrap();
     assert_eq!(user.email.as_str(), "ada@example.com");
     assert!(user.has_password());
     assert_eq!(users.count(), 1);
@@ -38,7 +52,10 @@ fn registering_creates_a_user_with_a_personal_workspace_they_own() {
     assert_eq!(memberships.len(), 1);
     assert_eq!(memberships[0].role, Role::Owner);
     assert_eq!(memberships[0].workspace.name, "Ada Lovelace's workspace");
-    assert_eq!(memberships[0].workspace.created_at, datetime!(2026-03-01 09:00 UTC));
+    assert_eq!(
+        memberships[0].workspace.created_at,
+        datetime!(2026-03-01 09:00 UTC)
+    );
 }
 
 #[test]
@@ -54,9 +71,15 @@ fn registering_an_email_twice_in_any_case_is_refused() {
 fn registration_applies_the_password_policy_before_hashing() {
     let (service, users, _) = service();
     let short = run(service.register(registration("ada@example.com", "short")));
-    assert!(matches!(short, Err(IdentityError::WeakPassword(PasswordProblem::TooShort))));
+    assert!(matches!(
+        short,
+        Err(IdentityError::WeakPassword(PasswordProblem::TooShort))
+    ));
     let common = run(service.register(registration("ada@example.com", "Password123")));
-    assert!(matches!(common, Err(IdentityError::WeakPassword(PasswordProblem::Common))));
+    assert!(matches!(
+        common,
+        Err(IdentityError::WeakPassword(PasswordProblem::Common))
+    ));
     let bad_email = run(service.register(registration("ada", "analytical engine")));
     assert!(matches!(bad_email, Err(IdentityError::InvalidEmail)));
     assert_eq!(users.count(), 0);
@@ -66,7 +89,8 @@ fn registration_applies_the_password_policy_before_hashing() {
 fn login_accepts_the_right_password_with_any_email_case() {
     let (service, _, _) = service();
     let user = run(service.register(registration("ada@example.com", "analytical engine"))).unwrap();
-    let logged_in = run(service.login(" ADA@example.com", &Secret::new("analytical engine"))).unwrap();
+    let logged_in =
+        run(service.login(" ADA@example.com", &Secret::new("analytical engine"))).unwrap();
     assert_eq!(logged_in.id, user.id);
 }
 
@@ -74,13 +98,22 @@ fn login_accepts_the_right_password_with_any_email_case() {
 fn wrong_password_unknown_email_and_malformed_email_fail_alike_after_one_verification_each() {
     let (service, _, hasher) = service();
     run(service.register(registration("ada@example.com", "analytical engine"))).unwrap();
-    for (email, password) in
-        [("ada@example.com", "wrong password"), ("nobody@example.com", "analytical engine"), ("not-an-email", "x")]
-    {
+    for (email, password) in [
+        ("ada@example.com", "wrong password"),
+        ("nobody@example.com", "analytical engine"),
+        ("not-an-email", "x"),
+    ] {
         let before = hasher.verifications();
         let result = run(service.login(email, &Secret::new(password)));
-        assert!(matches!(result, Err(IdentityError::InvalidCredentials)), "{email}");
-        assert_eq!(hasher.verifications(), before + 1, "{email} skipped the (dummy) verification");
+        assert!(
+            matches!(result, Err(IdentityError::InvalidCredentials)),
+            "{email}"
+        );
+        assert_eq!(
+            hasher.verifications(),
+            before + 1,
+            "{email} skipped the (dummy) verification"
+        );
     }
 }
 
@@ -91,9 +124,20 @@ fn a_login_rehashes_a_password_stored_at_an_older_cost() {
     let user = run(old.register(registration("ada@example.com", "analytical engine"))).unwrap();
     let old_hash = user.password_hash.clone().unwrap();
 
-    let new = service_with(users.clone(), InlineHasher::with_cost(ScryptCost { log_n: 5, r: 8, p: 1 }));
+    let new = service_with(
+        users.clone(),
+        InlineHasher::with_cost(ScryptCost {
+            log_n: 5,
+            r: 8,
+            p: 1,
+        }),
+    );
     run(new.login("ada@example.com", &Secret::new("analytical engine"))).unwrap();
-    let stored = run(new.user(user.id)).unwrap().unwrap().password_hash.unwrap();
+    let stored = run(new.user(user.id))
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
     assert_ne!(stored, old_hash);
     assert!(stored.as_phc().starts_with("$scrypt$ln=5,"));
     run(new.login("ada@example.com", &Secret::new("analytical engine"))).unwrap();

@@ -24,7 +24,10 @@ impl Random for OsRandom {
     fn fill(&self, buf: &mut [u8]) {
         // The OS generator failing means the machine cannot produce secrets at all; continuing with
         // predictable bytes would be far worse than stopping.
-        #[expect(clippy::expect_used, reason = "no safe way to continue without an entropy source")]
+        #[expect(
+            clippy::expect_used,
+            reason = "no safe way to continue without an entropy source"
+        )]
         getrandom::fill(buf).expect("the operating system's random generator failed");
     }
 }

@@ -23,7 +23,10 @@ impl OpaqueToken {
         let bytes: [u8; 32] = random.bytes();
         let secret = URL_SAFE_NO_PAD.encode(bytes);
         let hash = TokenHash::of(&secret);
-        Self { secret: Secret::new(secret), hash }
+        Self {
+            secret: Secret::new(secret),
+            hash,
+        }
     }
 }
 

@@ -41,7 +41,9 @@ pub struct SigningKey {
 
 impl fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -62,7 +64,9 @@ impl SigningKey {
     pub fn from_hex(kid: KeyId, hex_key: &str) -> Result<Self, SessionError> {
         let bytes = hex::decode(hex_key.trim()).map_err(|_| SessionError::Key("not hex".into()))?;
         if bytes.len() != 32 {
-            return Err(SessionError::Key("an Ed25519 private key is 32 bytes (64 hex characters)".into()));
+            return Err(SessionError::Key(
+                "an Ed25519 private key is 32 bytes (64 hex characters)".into(),
+            ));
         }
         Self::from_bytes(kid, &bytes)
     }
@@ -70,7 +74,10 @@ impl SigningKey {
     fn from_bytes(kid: KeyId, bytes: &[u8]) -> Result<Self, SessionError> {
         let private = PrivateKey::from_bytes(bytes, Algorithm::Ed25519)
             .map_err(|e| SessionError::Key(e.to_string()))?;
-        Ok(Self { kid, keypair: Arc::new(KeyPair::from(&private)) })
+        Ok(Self {
+            kid,
+            keypair: Arc::new(KeyPair::from(&private)),
+        })
     }
 
     /// The key id.
@@ -108,7 +115,12 @@ impl KeyRing {
     pub fn from_stored(stored: &[StoredSigningKey]) -> Result<Self, SessionError> {
         let keys = stored
             .iter()
-            .map(|k| Ok((k.active, SigningKey::from_hex(k.kid, k.private_key_hex.expose())?)))
+            .map(|k| {
+                Ok((
+                    k.active,
+                    SigningKey::from_hex(k.kid, k.private_key_hex.expose())?,
+                ))
+            })
             .collect::<Result<Vec<_>, SessionError>>()?;
         let active = keys
             .iter()
@@ -117,14 +129,18 @@ impl KeyRing {
             .max_by_key(|key| key.kid())
             .cloned()
             .ok_or_else(|| SessionError::Key("no active signing key".into()))?;
-        let verifier = TokenVerifier::new(keys.iter().map(|(_, key)| (key.kid(), key.public_key())));
+        let verifier =
+            TokenVerifier::new(keys.iter().map(|(_, key)| (key.kid(), key.public_key())));
         Ok(Self { active, verifier })
     }
 
     /// A ring of exactly one key.
     pub fn single(key: SigningKey) -> Self {
         let verifier = TokenVerifier::new([(key.kid(), key.public_key())]);
-        Self { active: key, verifier }
+        Self {
+            active: key,
+            verifier,
+        }
     }
 
     /// The key new tokens are signed with.
@@ -162,13 +178,19 @@ mod tests {
     fn the_newest_active_key_signs_and_all_keys_verify() {
         let stored = |kid, active| StoredSigningKey {
             kid: KeyId(kid),
-            private_key_hex: SigningKey::generate(KeyId(kid), &OsRandom).unwrap().private_key_hex(),
+            private_key_hex: SigningKey::generate(KeyId(kid), &OsRandom)
+                .unwrap()
+                .private_key_hex(),
             active,
             created_at: OffsetDateTime::UNIX_EPOCH,
         };
-        let ring = KeyRing::from_stored(&[stored(1, true), stored(2, true), stored(3, false)]).unwrap();
+        let ring =
+            KeyRing::from_stored(&[stored(1, true), stored(2, true), stored(3, false)]).unwrap();
         assert_eq!(ring.active().kid(), KeyId(2));
-        assert_eq!(ring.verifier().key_ids(), vec![KeyId(1), KeyId(2), KeyId(3)]);
+        assert_eq!(
+            ring.verifier().key_ids(),
+            vec![KeyId(1), KeyId(2), KeyId(3)]
+        );
         assert!(KeyRing::from_stored(&[stored(1, false)]).is_err());
     }
 }

@@ -23,7 +23,10 @@ pub trait SessionRepository: Send + Sync {
     ///
     /// # Errors
     /// A storage failure.
-    fn find(&self, id: SessionId) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+    fn find(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
 
     /// The refresh token with this hash and its session.
     ///
@@ -51,7 +54,11 @@ pub trait SessionRepository: Send + Sync {
     ///
     /// # Errors
     /// A storage failure.
-    fn revoke(&self, id: SessionId, now: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn revoke(
+        &self,
+        id: SessionId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Revokes every live session of a user (password reset).
     ///

@@ -20,7 +20,11 @@ pub struct SessionPolicy {
 
 impl Default for SessionPolicy {
     fn default() -> Self {
-        Self { access_ttl: Duration::minutes(15), refresh_ttl: Duration::days(30), pending_ttl: Duration::minutes(5) }
+        Self {
+            access_ttl: Duration::minutes(15),
+            refresh_ttl: Duration::days(30),
+            pending_ttl: Duration::minutes(5),
+        }
     }
 }
 
@@ -70,7 +74,13 @@ where
 {
     /// Wires the use cases.
     pub fn new(sessions: S, keys: KeyRing, policy: SessionPolicy, clock: C, random: R) -> Self {
-        Self { sessions, keys, policy, clock, random }
+        Self {
+            sessions,
+            keys,
+            policy,
+            clock,
+            random,
+        }
     }
 
     /// The signing keys (for publishing the public halves).
@@ -83,14 +93,32 @@ where
     ///
     /// # Errors
     /// Storage or token-construction failures.
-    pub async fn start(&self, user_id: UserId, mfa: MfaStatus) -> Result<IssuedTokens, SessionError> {
+    pub async fn start(
+        &self,
+        user_id: UserId,
+        mfa: MfaStatus,
+    ) -> Result<IssuedTokens, SessionError> {
         let now = self.clock.now();
         let id = SessionId::generate(&self.clock, &self.random);
-        let lifetime = if mfa.is_satisfied() { self.policy.refresh_ttl } else { self.policy.pending_ttl };
-        let session =
-            Session { id, user_id, mfa, created_at: now, expires_at: now + lifetime, revoked_at: None };
-        let refresh = mfa.is_satisfied().then(|| OpaqueToken::generate(&self.random));
-        let record = refresh.as_ref().map(|token| self.refresh_record(&token.hash, id, now));
+        let lifetime = if mfa.is_satisfied() {
+            self.policy.refresh_ttl
+        } else {
+            self.policy.pending_ttl
+        };
+        let session = Session {
+            id,
+            user_id,
+            mfa,
+            created_at: now,
+            expires_at: now + lifetime,
+            revoked_at: None,
+        };
+        let refresh = mfa
+            .is_satisfied()
+            .then(|| OpaqueToken::generate(&self.random));
+        let record = refresh
+            .as_ref()
+            .map(|token| self.refresh_record(&token.hash, id, now));
         self.sessions.create(&session, record.as_ref()).await?;
         self.tokens_for(&session, now, refresh.map(|t| t.secret))
     }
@@ -113,14 +141,22 @@ where
         }
         let next = OpaqueToken::generate(&self.random);
         let next_record = self.refresh_record(&next.hash, session.id, now);
-        if !self.sessions.rotate_refresh(&old, &next_record, now).await? {
+        if !self
+            .sessions
+            .rotate_refresh(&old, &next_record, now)
+            .await?
+        {
             // Someone exchanged the same token between our read and our write.
             return self.revoke_for_reuse(&session, now).await;
         }
         self.tokens_for(&session, now, Some(next.secret))
     }
 
-    async fn revoke_for_reuse(&self, session: &Session, now: OffsetDateTime) -> Result<IssuedTokens, SessionError> {
+    async fn revoke_for_reuse(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+    ) -> Result<IssuedTokens, SessionError> {
         tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse detected; revoking the session");
         self.sessions.revoke(session.id, now).await?;
         Err(SessionError::RefreshTokenReused)
@@ -135,7 +171,11 @@ where
         let claims = self.keys.verifier().verify(access_token, now)?;
         match self.sessions.find(claims.session_id).await? {
             Some(session) if session.is_live(now) && session.user_id == claims.user_id => {
-                Ok(Authenticated { user_id: claims.user_id, session_id: claims.session_id, mfa: session.mfa })
+                Ok(Authenticated {
+                    user_id: claims.user_id,
+                    session_id: claims.session_id,
+                    mfa: session.mfa,
+                })
             }
             _ => Err(SessionError::InvalidAccessToken),
         }
@@ -146,14 +186,22 @@ where
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn logout(&self, access_token: Option<&str>, refresh_token: Option<&Secret>) -> Result<(), SessionError> {
+    pub async fn logout(
+        &self,
+        access_token: Option<&str>,
+        refresh_token: Option<&Secret>,
+    ) -> Result<(), SessionError> {
         let now = self.clock.now();
-        let from_access = access_token.and_then(|t| self.keys.verifier().verify(t, now).ok()).map(|c| c.session_id);
+        let from_access = access_token
+            .and_then(|t| self.keys.verifier().verify(t, now).ok())
+            .map(|c| c.session_id);
         let session = match (from_access, refresh_token) {
             (Some(id), _) => Some(id),
-            (None, Some(refresh)) => {
-                self.sessions.find_refresh(&TokenHash::of(refresh.expose())).await?.map(|(r, _)| r.session_id)
-            }
+            (None, Some(refresh)) => self
+                .sessions
+                .find_refresh(&TokenHash::of(refresh.expose()))
+                .await?
+                .map(|(r, _)| r.session_id),
             (None, None) => None,
         };
         if let Some(id) = session {
@@ -167,10 +215,18 @@ where
     /// # Errors
     /// A storage failure.
     pub async fn revoke_all(&self, user_id: UserId) -> Result<(), SessionError> {
-        Ok(self.sessions.revoke_all_for_user(user_id, self.clock.now()).await?)
+        Ok(self
+            .sessions
+            .revoke_all_for_user(user_id, self.clock.now())
+            .await?)
     }
 
-    fn refresh_record(&self, hash: &TokenHash, session_id: SessionId, now: OffsetDateTime) -> RefreshRecord {
+    fn refresh_record(
+        &self,
+        hash: &TokenHash,
+        session_id: SessionId,
+        now: OffsetDateTime,
+    ) -> RefreshRecord {
         RefreshRecord {
             hash: hash.clone(),
             session_id,
@@ -186,11 +242,19 @@ where
         now: OffsetDateTime,
         refresh_token: Option<Secret>,
     ) -> Result<IssuedTokens, SessionError> {
-        let ttl = if session.mfa.is_satisfied() { self.policy.access_ttl } else { self.policy.pending_ttl };
+        let ttl = if session.mfa.is_satisfied() {
+            self.policy.access_ttl
+        } else {
+            self.policy.pending_ttl
+        };
         // A pending token never outlives its session.
         let expires_at = (now + ttl).min(session.expires_at);
-        let claims =
-            AccessClaims { user_id: session.user_id, session_id: session.id, mfa: session.mfa, expires_at };
+        let claims = AccessClaims {
+            user_id: session.user_id,
+            session_id: session.id,
+            mfa: session.mfa,
+            expires_at,
+        };
         let access_token = issue(self.keys.active(), &claims)?;
         Ok(IssuedTokens {
             session_id: session.id,

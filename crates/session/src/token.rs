@@ -61,14 +61,18 @@ pub struct TokenVerifier {
 impl TokenVerifier {
     /// A verifier trusting these keys.
     pub fn new(keys: impl IntoIterator<Item = (KeyId, PublicKey)>) -> Self {
-        Self { keys: keys.into_iter().collect() }
+        Self {
+            keys: keys.into_iter().collect(),
+        }
     }
 
     /// A verifier from `(kid, 64-hex-character Ed25519 public key)` pairs, as `GET /auth/keys` lists them.
     ///
     /// # Errors
     /// [`SessionError::Key`] for a malformed key.
-    pub fn from_hex<'a>(keys: impl IntoIterator<Item = (u32, &'a str)>) -> Result<Self, SessionError> {
+    pub fn from_hex<'a>(
+        keys: impl IntoIterator<Item = (u32, &'a str)>,
+    ) -> Result<Self, SessionError> {
         let keys = keys
             .into_iter()
             .map(|(kid, hex)| {
@@ -96,12 +100,14 @@ impl TokenVerifier {
     /// # Errors
     /// [`SessionError::InvalidAccessToken`] for anything wrong with the token.
     pub fn verify(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, SessionError> {
-        self.read(token, now).map_err(|_| SessionError::InvalidAccessToken)
+        self.read(token, now)
+            .map_err(|_| SessionError::InvalidAccessToken)
     }
 
     fn read(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, error::Token> {
         let token = Biscuit::from_base64(token, |kid: Option<u32>| {
-            kid.and_then(|kid| self.keys.get(&KeyId(kid)).copied()).ok_or(error::Format::UnknownPublicKey)
+            kid.and_then(|kid| self.keys.get(&KeyId(kid)).copied())
+                .ok_or(error::Format::UnknownPublicKey)
         })?;
         let mut authorizer = authorizer!(
             r#"time({now}); allow if user($u), session($s), mfa($m);"#,
@@ -148,9 +154,16 @@ mod tests {
         let key = SigningKey::generate(KeyId(1), &OsRandom).unwrap();
         let token = issue(&key, &claims(NOW + Duration::minutes(15))).unwrap();
         let verifier = TokenVerifier::new([(key.kid(), key.public_key())]);
-        assert_eq!(verifier.verify(&token, NOW).unwrap(), claims(NOW + Duration::minutes(15)));
+        assert_eq!(
+            verifier.verify(&token, NOW).unwrap(),
+            claims(NOW + Duration::minutes(15))
+        );
         assert!(verifier.verify(&token, NOW + Duration::minutes(14)).is_ok());
-        assert!(verifier.verify(&token, NOW + Duration::minutes(15)).is_err());
+        assert!(
+            verifier
+                .verify(&token, NOW + Duration::minutes(15))
+                .is_err()
+        );
     }
 
     #[test]
@@ -186,7 +199,11 @@ mod tests {
         let mut tampered = token.into_bytes();
         let middle = tampered.len() / 2;
         tampered[middle] = if tampered[middle] == b'A' { b'B' } else { b'A' };
-        assert!(verifier.verify(&String::from_utf8(tampered).unwrap(), NOW).is_err());
+        assert!(
+            verifier
+                .verify(&String::from_utf8(tampered).unwrap(), NOW)
+                .is_err()
+        );
     }
 
     #[test]
@@ -195,7 +212,9 @@ mod tests {
         let token = issue(&key, &claims(NOW + Duration::minutes(1))).unwrap();
         let parsed = Biscuit::from_base64(&token, key.public_key()).unwrap();
         let forged = parsed
-            .append(biscuit_auth::macros::block!(r#"user("00000000-0000-0000-0000-000000000099");"#))
+            .append(biscuit_auth::macros::block!(
+                r#"user("00000000-0000-0000-0000-000000000099");"#
+            ))
             .unwrap()
             .to_base64()
             .unwrap();

@@ -1,7 +1,9 @@
 //! Session use cases against in-memory fakes and a fixed clock: issue, authenticate, rotate, reuse, revoke.
 
 use authd_kernel::{OsRandom, Secret, UserId};
-use authd_session::{KeyId, KeyRing, MfaStatus, SessionError, SessionPolicy, SessionService, SigningKey};
+use authd_session::{
+    KeyId, KeyRing, MfaStatus, SessionError, SessionPolicy, SessionService, SigningKey,
+};
 use authd_testkit::{FixedClock, MemorySessions, SeededRandom};
 use futures_util::FutureExt as _;
 use time::Duration;
@@ -20,13 +22,24 @@ fn world() -> World {
     let sessions = MemorySessions::default();
     let clock = FixedClock::at(datetime!(2026-03-01 09:00 UTC));
     let keys = KeyRing::single(SigningKey::generate(KeyId(1), &OsRandom).unwrap());
-    let service =
-        SessionService::new(sessions.clone(), keys, SessionPolicy::default(), clock.clone(), SeededRandom::new(1));
-    World { service, sessions, clock }
+    let service = SessionService::new(
+        sessions.clone(),
+        keys,
+        SessionPolicy::default(),
+        clock.clone(),
+        SeededRandom::new(1),
+    );
+    World {
+        service,
+        sessions,
+        clock,
+    }
 }
 
 fn run<T>(future: impl std::future::Future<Output = T>) -> T {
-    future.now_or_never().expect("in-memory fakes never suspend")
+    future
+        .now_or_never()
+        .expect("in-memory fakes never suspend")
 }
 
 const ADA: UserId = UserId::from_uuid(Uuid::from_u128(42));
@@ -58,8 +71,16 @@ fn a_pending_session_has_no_refresh_token_and_lives_five_minutes() {
     assert!(issued.refresh_token.is_none());
     assert_eq!(issued.expires_in, 300);
     let session = w.sessions.session(issued.session_id).unwrap();
-    assert_eq!(session.expires_at - session.created_at, Duration::minutes(5));
-    assert_eq!(run(w.service.authenticate(issued.access_token.expose())).unwrap().mfa, MfaStatus::Pending);
+    assert_eq!(
+        session.expires_at - session.created_at,
+        Duration::minutes(5)
+    );
+    assert_eq!(
+        run(w.service.authenticate(issued.access_token.expose()))
+            .unwrap()
+            .mfa,
+        MfaStatus::Pending
+    );
 }
 
 #[test]
@@ -74,7 +95,10 @@ fn refreshing_rotates_the_token_and_the_old_one_stops_working() {
     assert_eq!(second.session_id, first.session_id);
     assert!(run(w.service.authenticate(second.access_token.expose())).is_ok());
     let session = w.sessions.session(first.session_id).unwrap();
-    assert_eq!(session.expires_at, datetime!(2026-03-01 09:20 UTC) + Duration::days(30));
+    assert_eq!(
+        session.expires_at,
+        datetime!(2026-03-01 09:20 UTC) + Duration::days(30)
+    );
 }
 
 #[test]
@@ -86,7 +110,13 @@ fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
 
     let reuse = run(w.service.refresh(&old_refresh));
     assert!(matches!(reuse, Err(SessionError::RefreshTokenReused)));
-    assert!(w.sessions.session(first.session_id).unwrap().revoked_at.is_some());
+    assert!(
+        w.sessions
+            .session(first.session_id)
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
     // The legitimate holder's newer tokens die with the session.
     assert!(run(w.service.authenticate(second.access_token.expose())).is_err());
     assert!(run(w.service.refresh(&second.refresh_token.unwrap())).is_err());
@@ -108,7 +138,10 @@ fn unknown_and_expired_refresh_tokens_are_refused() {
 fn logout_revokes_the_session_by_access_token_or_by_refresh_token() {
     let w = world();
     let by_access = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
-    run(w.service.logout(Some(by_access.access_token.expose()), None)).unwrap();
+    run(w
+        .service
+        .logout(Some(by_access.access_token.expose()), None))
+    .unwrap();
     assert!(run(w.service.authenticate(by_access.access_token.expose())).is_err());
 
     let by_refresh = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();

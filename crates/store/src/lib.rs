@@ -1,1 +1,21 @@
-//! placeholder
+//! The storage adapter of authd: one [`Store`] that implements every repository port of the domain crates,
+//! on PostgreSQL (production) or SQLite (the embedded default), through diesel-async.
+//!
+//! Both backends share one diesel schema and one body of queries: [`with_conn!`] expands each query once per
+//! backend, so every query is type-checked against both and there is no generic bound soup.
+
+#[macro_use]
+mod pool;
+mod convert;
+mod keys;
+mod purge;
+mod rate_limits;
+mod schema;
+mod sessions;
+mod users;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use pool::{Backend, DatabaseUrl, PoolOptions, Store};
+pub use rate_limits::RateWindow;

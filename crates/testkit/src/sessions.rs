@@ -34,7 +34,11 @@ impl MemorySessions {
 }
 
 impl SessionRepository for MemorySessions {
-    async fn create(&self, session: &Session, refresh: Option<&RefreshRecord>) -> Result<(), StoreError> {
+    async fn create(
+        &self,
+        session: &Session,
+        refresh: Option<&RefreshRecord>,
+    ) -> Result<(), StoreError> {
         let mut state = self.state();
         state.sessions.push(session.clone());
         state.refresh.extend(refresh.cloned());
@@ -45,18 +49,34 @@ impl SessionRepository for MemorySessions {
         Ok(self.session(id))
     }
 
-    async fn find_refresh(&self, hash: &TokenHash) -> Result<Option<(RefreshRecord, Session)>, StoreError> {
+    async fn find_refresh(
+        &self,
+        hash: &TokenHash,
+    ) -> Result<Option<(RefreshRecord, Session)>, StoreError> {
         let state = self.state();
         let record = state.refresh.iter().find(|r| &r.hash == hash).cloned();
         Ok(record.and_then(|r| {
-            let session = state.sessions.iter().find(|s| s.id == r.session_id).cloned()?;
+            let session = state
+                .sessions
+                .iter()
+                .find(|s| s.id == r.session_id)
+                .cloned()?;
             Some((r, session))
         }))
     }
 
-    async fn rotate_refresh(&self, old: &TokenHash, new: &RefreshRecord, now: OffsetDateTime) -> Result<bool, StoreError> {
+    async fn rotate_refresh(
+        &self,
+        old: &TokenHash,
+        new: &RefreshRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let mut state = self.state();
-        let Some(record) = state.refresh.iter_mut().find(|r| &r.hash == old && r.used_at.is_none()) else {
+        let Some(record) = state
+            .refresh
+            .iter_mut()
+            .find(|r| &r.hash == old && r.used_at.is_none())
+        else {
             return Ok(false);
         };
         record.used_at = Some(now);
@@ -74,8 +94,17 @@ impl SessionRepository for MemorySessions {
         Ok(())
     }
 
-    async fn revoke_all_for_user(&self, user: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
-        for session in self.state().sessions.iter_mut().filter(|s| s.user_id == user) {
+    async fn revoke_all_for_user(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        for session in self
+            .state()
+            .sessions
+            .iter_mut()
+            .filter(|s| s.user_id == user)
+        {
             session.revoked_at.get_or_insert(now);
         }
         Ok(())

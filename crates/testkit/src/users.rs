@@ -29,7 +29,11 @@ impl MemoryUsers {
 }
 
 impl UserRepository for MemoryUsers {
-    async fn create_with_workspace(&self, user: &User, workspace: &NewWorkspace) -> Result<(), IdentityError> {
+    async fn create_with_workspace(
+        &self,
+        user: &User,
+        workspace: &NewWorkspace,
+    ) -> Result<(), IdentityError> {
         let mut state = self.state();
         if state.users.iter().any(|u| u.email == user.email) {
             return Err(IdentityError::EmailTaken);
@@ -40,14 +44,24 @@ impl UserRepository for MemoryUsers {
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
-        Ok(self.state().users.iter().find(|u| &u.email == email).cloned())
+        Ok(self
+            .state()
+            .users
+            .iter()
+            .find(|u| &u.email == email)
+            .cloned())
     }
 
     async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
         Ok(self.state().users.iter().find(|u| u.id == id).cloned())
     }
 
-    async fn set_password_hash(&self, id: UserId, hash: &PasswordHash, at: OffsetDateTime) -> Result<(), StoreError> {
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
         if let Some(user) = self.state().users.iter_mut().find(|u| u.id == id) {
             user.password_hash = Some(hash.clone());
             user.updated_at = at;
@@ -61,7 +75,10 @@ impl UserRepository for MemoryUsers {
             .workspaces
             .iter()
             .filter(|w| w.owner == id)
-            .map(|w| Membership { workspace: w.workspace.clone(), role: Role::Owner })
+            .map(|w| Membership {
+                workspace: w.workspace.clone(),
+                role: Role::Owner,
+            })
             .collect())
     }
 }

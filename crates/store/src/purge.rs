@@ -1,0 +1,48 @@
+//! Removal of rows that can no longer matter. Safe to run on every instance at once: each statement is an
+//! idempotent delete of rows past their expiry.
+
+use authd_kernel::StoreError;
+use diesel::{ExpressionMethods as _, QueryDsl as _};
+use diesel_async::RunQueryDsl as _;
+use time::{Duration, OffsetDateTime};
+
+use crate::Store;
+use crate::convert::{db_error, to_db};
+use crate::schema::{rate_limits, refresh_tokens, sessions};
+
+/// How long rows are kept after they expire, so reuse of a just-expired refresh token is still recognised
+/// and investigations have something to look at.
+const GRACE: Duration = Duration::days(7);
+
+/// The longest rate-limit window in use; counters older than that are dead.
+const LONGEST_RATE_WINDOW: Duration = Duration::days(1);
+
+impl Store {
+    /// Deletes sessions (with their refresh tokens) and rate-limit counters that expired long enough ago.
+    /// Returns how many rows went.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        let cutoff = to_db(now - GRACE);
+        let stale_window = to_db(now - LONGEST_RATE_WINDOW);
+        with_conn!(self, |conn| {
+            let tokens =
+                diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(cutoff)))
+                    .execute(conn)
+                    .await
+                    .map_err(db_error)?;
+            let sessions = diesel::delete(sessions::table.filter(sessions::expires_at.lt(cutoff)))
+                .execute(conn)
+                .await
+                .map_err(db_error)?;
+            let counters = diesel::delete(
+                rate_limits::table.filter(rate_limits::window_start.lt(stale_window)),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+            Ok(tokens + sessions + counters)
+        })
+    }
+}

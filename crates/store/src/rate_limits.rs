@@ -1,0 +1,115 @@
+//! Fixed-window rate-limit counters, kept in the database so every instance shares them.
+
+use authd_kernel::StoreError;
+use diesel::dsl::case_when;
+use diesel::sql_types::Integer;
+use diesel::{ExpressionMethods as _, IntoSql as _, OptionalExtension as _, QueryDsl as _};
+use diesel_async::RunQueryDsl as _;
+use time::{Duration, OffsetDateTime, PrimitiveDateTime};
+
+use crate::Store;
+use crate::convert::{db_error, from_db, to_db};
+use crate::schema::rate_limits;
+
+/// A bucket's state in its current window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateWindow {
+    /// Hits counted in the current window.
+    pub hits: u32,
+    /// When the current window ends and the count starts again from zero.
+    pub resets_at: OffsetDateTime,
+}
+
+impl RateWindow {
+    fn from_row(hits: i32, window_start: PrimitiveDateTime, window: Duration) -> Self {
+        Self {
+            hits: u32::try_from(hits).unwrap_or(0),
+            resets_at: from_db(window_start) + window,
+        }
+    }
+}
+
+impl Store {
+    /// Counts one hit in `bucket` and returns the window's state, starting a new window when the last one
+    /// has run out. One statement, atomic on both backends.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn hit_rate_limit(
+        &self,
+        bucket: &str,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> Result<RateWindow, StoreError> {
+        let now_db = to_db(now);
+        let stale = rate_limits::window_start.le(to_db(now - window));
+        let (hits, start): (i32, PrimitiveDateTime) = with_conn!(self, |conn| {
+            diesel::insert_into(rate_limits::table)
+                .values((
+                    rate_limits::bucket.eq(bucket),
+                    rate_limits::window_start.eq(now_db),
+                    rate_limits::hits.eq(1),
+                ))
+                .on_conflict(rate_limits::bucket)
+                .do_update()
+                .set((
+                    rate_limits::hits.eq(case_when(stale, 1_i32.into_sql::<Integer>())
+                        .otherwise(rate_limits::hits + 1)),
+                    rate_limits::window_start.eq(case_when(
+                        stale,
+                        now_db.into_sql::<diesel::sql_types::Timestamp>(),
+                    )
+                    .otherwise(rate_limits::window_start)),
+                ))
+                .returning((rate_limits::hits, rate_limits::window_start))
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(RateWindow::from_row(hits, start, window))
+    }
+
+    /// The bucket's state without counting a hit.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn peek_rate_limit(
+        &self,
+        bucket: &str,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> Result<RateWindow, StoreError> {
+        let row: Option<(i32, PrimitiveDateTime)> = with_conn!(self, |conn| {
+            rate_limits::table
+                .find(bucket)
+                .select((rate_limits::hits, rate_limits::window_start))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        Ok(match row {
+            Some((hits, start)) if from_db(start) + window > now => {
+                RateWindow::from_row(hits, start, window)
+            }
+            _ => RateWindow {
+                hits: 0,
+                resets_at: now + window,
+            },
+        })
+    }
+
+    /// Forgets a bucket (e.g. an account's failure count after a successful login).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn clear_rate_limit(&self, bucket: &str) -> Result<(), StoreError> {
+        with_conn!(self, |conn| {
+            diesel::delete(rate_limits::table.find(bucket))
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,216 @@
+//! Users, workspaces and memberships: the identity crate's `UserRepository`.
+
+use authd_identity::ports::UserRepository;
+use authd_identity::{
+    DisplayName, Email, IdentityError, Membership, NewWorkspace, PasswordHash, Role, User,
+    Workspace, WorkspaceId,
+};
+use authd_kernel::{StoreError, UserId};
+use diesel::{
+    ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
+};
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::Store;
+use crate::convert::{db_error, from_db, is_unique_violation, to_db, uuid};
+use crate::schema::{memberships, users, workspaces};
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = users)]
+struct UserRow {
+    id: String,
+    email: String,
+    name: String,
+    password_hash: Option<String>,
+    created_at: PrimitiveDateTime,
+    updated_at: PrimitiveDateTime,
+}
+
+impl UserRow {
+    fn from_domain(user: &User) -> Self {
+        Self {
+            id: user.id.to_string(),
+            email: user.email.as_str().to_owned(),
+            name: user.name.as_str().to_owned(),
+            password_hash: user.password_hash.as_ref().map(|h| h.as_phc().to_owned()),
+            created_at: to_db(user.created_at),
+            updated_at: to_db(user.updated_at),
+        }
+    }
+
+    fn into_domain(self) -> Result<User, StoreError> {
+        let corrupt = |what: &str| {
+            StoreError::message(format!("stored user {} has an invalid {what}", self.id))
+        };
+        Ok(User {
+            id: UserId::from_uuid(uuid(&self.id)?),
+            email: Email::parse(&self.email).map_err(|_| corrupt("email"))?,
+            name: DisplayName::parse(&self.name).map_err(|_| corrupt("name"))?,
+            password_hash: self.password_hash.map(PasswordHash::from_phc),
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+        })
+    }
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = workspaces)]
+struct WorkspaceRow {
+    id: String,
+    name: String,
+    created_at: PrimitiveDateTime,
+    updated_at: PrimitiveDateTime,
+}
+
+impl WorkspaceRow {
+    fn from_domain(workspace: &Workspace) -> Self {
+        Self {
+            id: workspace.id.as_uuid().to_string(),
+            name: workspace.name.clone(),
+            created_at: to_db(workspace.created_at),
+            updated_at: to_db(workspace.updated_at),
+        }
+    }
+
+    fn into_domain(self) -> Result<Workspace, StoreError> {
+        Ok(Workspace {
+            id: WorkspaceId::from_uuid(uuid(&self.id)?),
+            name: self.name,
+            created_at: from_db(self.created_at),
+            updated_at: from_db(self.updated_at),
+        })
+    }
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = memberships)]
+struct MembershipRow {
+    user_id: String,
+    workspace_id: String,
+    role: String,
+    created_at: PrimitiveDateTime,
+}
+
+/// Why a registration transaction stopped.
+enum CreateError {
+    EmailTaken,
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for CreateError {
+    fn from(err: diesel::result::Error) -> Self {
+        if is_unique_violation(&err) {
+            Self::EmailTaken
+        } else {
+            Self::Db(err)
+        }
+    }
+}
+
+impl UserRepository for Store {
+    async fn create_with_workspace(
+        &self,
+        user: &User,
+        workspace: &NewWorkspace,
+    ) -> Result<(), IdentityError> {
+        let user_row = UserRow::from_domain(user);
+        let workspace_row = WorkspaceRow::from_domain(&workspace.workspace);
+        let membership = MembershipRow {
+            user_id: workspace.owner.to_string(),
+            workspace_id: workspace_row.id.clone(),
+            role: Role::Owner.as_str().to_owned(),
+            created_at: workspace_row.created_at,
+        };
+        let result: Result<(), CreateError> = with_conn!(self, |conn| {
+            conn.transaction::<_, CreateError, _>(async |conn| {
+                diesel::insert_into(users::table)
+                    .values(&user_row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(workspaces::table)
+                    .values(&workspace_row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(memberships::table)
+                    .values(&membership)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await
+        });
+        result.map_err(|err| match err {
+            CreateError::EmailTaken => IdentityError::EmailTaken,
+            CreateError::Db(err) => IdentityError::Store(db_error(err)),
+        })
+    }
+
+    async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
+        let row: Option<UserRow> = with_conn!(self, |conn| {
+            users::table
+                .filter(users::email.eq(email.as_str()))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        row.map(UserRow::into_domain).transpose()
+    }
+
+    async fn find_by_id(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let id = id.to_string();
+        let row: Option<UserRow> = with_conn!(self, |conn| users::table
+            .find(&id)
+            .first(conn)
+            .await
+            .optional()
+            .map_err(db_error))?;
+        row.map(UserRow::into_domain).transpose()
+    }
+
+    async fn set_password_hash(
+        &self,
+        id: UserId,
+        hash: &PasswordHash,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        let changes = (
+            users::password_hash.eq(Some(hash.as_phc())),
+            users::updated_at.eq(to_db(at)),
+        );
+        with_conn!(self, |conn| {
+            diesel::update(users::table.find(&id))
+                .set(changes)
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(())
+    }
+
+    async fn memberships(&self, id: UserId) -> Result<Vec<Membership>, StoreError> {
+        let id = id.to_string();
+        let rows: Vec<(WorkspaceRow, String)> = with_conn!(self, |conn| {
+            memberships::table
+                .inner_join(workspaces::table)
+                .filter(memberships::user_id.eq(&id))
+                .order((workspaces::created_at.asc(), workspaces::id.asc()))
+                .select((workspaces::all_columns, memberships::role))
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter()
+            .map(|(workspace, role)| {
+                let role = Role::parse(&role)
+                    .ok_or_else(|| StoreError::message(format!("unknown role {role:?}")))?;
+                Ok(Membership {
+                    workspace: workspace.into_domain()?,
+                    role,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,421 @@
+//! The store's suite, run against real SQLite and real PostgreSQL: every test below runs once per backend.
+
+use authd_identity::ports::UserRepository;
+use authd_identity::{DisplayName, Email, IdentityError, NewWorkspace, PasswordHash, Role, User};
+use authd_kernel::{OpaqueToken, OsRandom, Secret, SystemClock, TokenHash, UserId};
+use authd_session::ports::{SessionRepository, SigningKeyRepository};
+use authd_session::{KeyId, MfaStatus, RefreshRecord, Session, SessionId, StoredSigningKey};
+use authd_store::{Store, testing};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+/// Generates `<name>::sqlite` and `<name>::postgres` tests from an `async fn <name>(store: Store)`.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let db = authd_store::testing::sqlite();
+                super::$name(db.store().await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                let Some(db) = authd_store::testing::postgres() else { return };
+                super::$name(db.store().await).await;
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    a_registered_user_is_found_by_email_and_id_with_their_workspace,
+    a_duplicate_email_is_reported_as_taken,
+    a_failed_registration_leaves_nothing_behind,
+    a_password_hash_can_be_replaced,
+    timestamps_round_trip_to_the_microsecond,
+    a_session_and_its_refresh_token_are_stored_together,
+    a_refresh_token_rotates_exactly_once,
+    concurrent_rotations_of_one_token_let_exactly_one_through,
+    revoking_sessions_one_or_all,
+    the_first_signing_key_wins_and_later_candidates_are_ignored,
+    rate_limit_counters_count_within_a_window_and_restart_after_it,
+    purging_removes_only_long_expired_rows,
+);
+
+const T0: OffsetDateTime = datetime!(2026-05-01 10:00:00.123456 UTC);
+
+fn user(email: &str) -> User {
+    User {
+        id: UserId::generate(&SystemClock, &OsRandom),
+        email: Email::parse(email).unwrap(),
+        name: DisplayName::parse("Grace Hopper").unwrap(),
+        password_hash: Some(PasswordHash::from_phc(
+            "$scrypt$ln=4,r=8,p=1$c2FsdA$aGFzaA".into(),
+        )),
+        created_at: T0,
+        updated_at: T0,
+    }
+}
+
+fn unique_email() -> String {
+    format!("{}@example.com", uuid::Uuid::new_v4().simple())
+}
+
+async fn registered(store: &Store) -> User {
+    let user = user(&unique_email());
+    let workspace = NewWorkspace::personal_for(&user, &SystemClock, &OsRandom);
+    store
+        .create_with_workspace(&user, &workspace)
+        .await
+        .unwrap();
+    user
+}
+
+async fn a_registered_user_is_found_by_email_and_id_with_their_workspace(store: Store) {
+    let user = user(&unique_email());
+    let workspace = NewWorkspace::personal_for(&user, &SystemClock, &OsRandom);
+    store
+        .create_with_workspace(&user, &workspace)
+        .await
+        .unwrap();
+
+    let by_email = store.find_by_email(&user.email).await.unwrap().unwrap();
+    assert_eq!(by_email.id, user.id);
+    assert_eq!(by_email.name, user.name);
+    assert_eq!(by_email.password_hash, user.password_hash);
+    assert_eq!(
+        store.find_by_id(user.id).await.unwrap().unwrap().email,
+        user.email
+    );
+
+    let memberships = store.memberships(user.id).await.unwrap();
+    assert_eq!(memberships.len(), 1);
+    assert_eq!(memberships[0].role, Role::Owner);
+    assert_eq!(memberships[0].workspace.id, workspace.workspace.id);
+    assert_eq!(memberships[0].workspace.name, "Grace Hopper's workspace");
+
+    let nobody = Email::parse(&unique_email()).unwrap();
+    assert!(store.find_by_email(&nobody).await.unwrap().is_none());
+}
+
+async fn a_duplicate_email_is_reported_as_taken(store: Store) {
+    let first = registered(&store).await;
+    let twin = user(first.email.as_str());
+    let workspace = NewWorkspace::personal_for(&twin, &SystemClock, &OsRandom);
+    let result = store.create_with_workspace(&twin, &workspace).await;
+    assert!(
+        matches!(result, Err(IdentityError::EmailTaken)),
+        "{result:?}"
+    );
+}
+
+async fn a_failed_registration_leaves_nothing_behind(store: Store) {
+    let first = registered(&store).await;
+    let first_workspace = store
+        .memberships(first.id)
+        .await
+        .unwrap()
+        .remove(0)
+        .workspace;
+    // The user insert succeeds, then the workspace insert collides: the transaction must undo the user.
+    let second = user(&unique_email());
+    let mut clash = NewWorkspace::personal_for(&second, &SystemClock, &OsRandom);
+    clash.workspace.id = first_workspace.id;
+    assert!(store.create_with_workspace(&second, &clash).await.is_err());
+    assert!(store.find_by_email(&second.email).await.unwrap().is_none());
+    assert!(store.find_by_id(second.id).await.unwrap().is_none());
+}
+
+async fn a_password_hash_can_be_replaced(store: Store) {
+    let user = registered(&store).await;
+    let new_hash = PasswordHash::from_phc("$scrypt$ln=5,r=8,p=1$bmV3$bmV3".into());
+    store
+        .set_password_hash(user.id, &new_hash, T0 + Duration::hours(1))
+        .await
+        .unwrap();
+    let stored = store.find_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!(stored.password_hash, Some(new_hash));
+    assert_eq!(stored.updated_at, T0 + Duration::hours(1));
+}
+
+async fn timestamps_round_trip_to_the_microsecond(store: Store) {
+    let mut user = user(&unique_email());
+    user.created_at = datetime!(2026-05-01 10:00:00.123456789 UTC);
+    let workspace = NewWorkspace::personal_for(&user, &SystemClock, &OsRandom);
+    store
+        .create_with_workspace(&user, &workspace)
+        .await
+        .unwrap();
+    let stored = store.find_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!(stored.created_at, datetime!(2026-05-01 10:00:00.123456 UTC));
+}
+
+fn session(user: &User) -> Session {
+    Session {
+        id: SessionId::generate(&SystemClock, &OsRandom),
+        user_id: user.id,
+        mfa: MfaStatus::NotEnrolled,
+        created_at: T0,
+        expires_at: T0 + Duration::days(30),
+        revoked_at: None,
+    }
+}
+
+fn refresh(session: &Session, at: OffsetDateTime) -> (Secret, RefreshRecord) {
+    let token = OpaqueToken::generate(&OsRandom);
+    let record = RefreshRecord {
+        hash: token.hash,
+        session_id: session.id,
+        created_at: at,
+        expires_at: at + Duration::days(30),
+        used_at: None,
+    };
+    (token.secret, record)
+}
+
+async fn a_session_and_its_refresh_token_are_stored_together(store: Store) {
+    let user = registered(&store).await;
+    let session = session(&user);
+    let (secret, record) = refresh(&session, T0);
+    store.create(&session, Some(&record)).await.unwrap();
+
+    assert_eq!(store.find(session.id).await.unwrap(), Some(session.clone()));
+    let (found, owner) = store
+        .find_refresh(&TokenHash::of(secret.expose()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, record);
+    assert_eq!(owner, session);
+    assert!(
+        store
+            .find_refresh(&TokenHash::of("unknown"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let pending = Session {
+        mfa: MfaStatus::Pending,
+        ..self::session(&user)
+    };
+    store.create(&pending, None).await.unwrap();
+    assert_eq!(
+        store.find(pending.id).await.unwrap().unwrap().mfa,
+        MfaStatus::Pending
+    );
+}
+
+async fn a_refresh_token_rotates_exactly_once(store: Store) {
+    let user = registered(&store).await;
+    let session = session(&user);
+    let (_, first) = refresh(&session, T0);
+    store.create(&session, Some(&first)).await.unwrap();
+
+    let later = T0 + Duration::hours(2);
+    let (_, second) = refresh(&session, later);
+    assert!(
+        store
+            .rotate_refresh(&first.hash, &second, later)
+            .await
+            .unwrap()
+    );
+    let (used, _) = store.find_refresh(&first.hash).await.unwrap().unwrap();
+    assert_eq!(used.used_at, Some(later));
+    assert_eq!(
+        store.find(session.id).await.unwrap().unwrap().expires_at,
+        second.expires_at
+    );
+
+    let (_, third) = refresh(&session, later);
+    assert!(
+        !store
+            .rotate_refresh(&first.hash, &third, later)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store.find_refresh(&third.hash).await.unwrap().is_none(),
+        "a refused rotation wrote its token"
+    );
+}
+
+async fn concurrent_rotations_of_one_token_let_exactly_one_through(store: Store) {
+    let user = registered(&store).await;
+    let session = session(&user);
+    let (_, first) = refresh(&session, T0);
+    store.create(&session, Some(&first)).await.unwrap();
+
+    let attempts = (0..6).map(|_| {
+        let store = store.clone();
+        let old = first.hash.clone();
+        let (_, next) = refresh(&session, T0);
+        tokio::spawn(async move { store.rotate_refresh(&old, &next, T0).await.unwrap() })
+    });
+    let mut winners = 0;
+    for attempt in attempts.collect::<Vec<_>>() {
+        winners += usize::from(attempt.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+async fn revoking_sessions_one_or_all(store: Store) {
+    let user = registered(&store).await;
+    let a = session(&user);
+    let b = session(&user);
+    let c = session(&user);
+    for s in [&a, &b, &c] {
+        store.create(s, None).await.unwrap();
+    }
+    store.revoke(a.id, T0).await.unwrap();
+    store.revoke(a.id, T0 + Duration::hours(1)).await.unwrap();
+    assert_eq!(
+        store.find(a.id).await.unwrap().unwrap().revoked_at,
+        Some(T0),
+        "revoking twice moved the time"
+    );
+    assert!(
+        store
+            .find(b.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+
+    store
+        .revoke_all_for_user(user.id, T0 + Duration::hours(2))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.find(b.id).await.unwrap().unwrap().revoked_at,
+        Some(T0 + Duration::hours(2))
+    );
+    assert_eq!(
+        store.find(c.id).await.unwrap().unwrap().revoked_at,
+        Some(T0 + Duration::hours(2))
+    );
+}
+
+async fn the_first_signing_key_wins_and_later_candidates_are_ignored(store: Store) {
+    let candidate = |hex: &str| StoredSigningKey {
+        kid: KeyId(1),
+        private_key_hex: Secret::new(hex),
+        active: true,
+        created_at: T0,
+    };
+    let first = store
+        .load_or_insert(&candidate(&"ab".repeat(32)))
+        .await
+        .unwrap();
+    let second = store
+        .load_or_insert(&candidate(&"cd".repeat(32)))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].private_key_hex.expose(), "ab".repeat(32));
+    assert_eq!(second[0].kid, KeyId(1));
+    assert!(second[0].active);
+}
+
+async fn rate_limit_counters_count_within_a_window_and_restart_after_it(store: Store) {
+    let bucket = format!("login:ip:{}", uuid::Uuid::new_v4());
+    let window = Duration::minutes(15);
+    for expected in 1..=3 {
+        let state = store
+            .hit_rate_limit(&bucket, window, T0 + Duration::minutes(expected))
+            .await
+            .unwrap();
+        assert_eq!(state.hits, u32::try_from(expected).unwrap());
+        assert_eq!(state.resets_at, T0 + Duration::minutes(1) + window);
+    }
+    let peeked = store
+        .peek_rate_limit(&bucket, window, T0 + Duration::minutes(5))
+        .await
+        .unwrap();
+    assert_eq!(peeked.hits, 3);
+
+    let after = T0 + Duration::minutes(16);
+    assert_eq!(
+        store
+            .peek_rate_limit(&bucket, window, after)
+            .await
+            .unwrap()
+            .hits,
+        0
+    );
+    let restarted = store.hit_rate_limit(&bucket, window, after).await.unwrap();
+    assert_eq!(restarted.hits, 1);
+    assert_eq!(restarted.resets_at, after + window);
+
+    store.clear_rate_limit(&bucket).await.unwrap();
+    assert_eq!(
+        store
+            .peek_rate_limit(&bucket, window, after)
+            .await
+            .unwrap()
+            .hits,
+        0
+    );
+}
+
+async fn purging_removes_only_long_expired_rows(store: Store) {
+    let user = registered(&store).await;
+    let old = Session {
+        expires_at: T0 - Duration::days(8),
+        ..session(&user)
+    };
+    let (_, old_token) = refresh(&old, T0 - Duration::days(40));
+    let recent = Session {
+        expires_at: T0 - Duration::days(1),
+        ..session(&user)
+    };
+    store
+        .create(
+            &old,
+            Some(&RefreshRecord {
+                expires_at: T0 - Duration::days(8),
+                ..old_token
+            }),
+        )
+        .await
+        .unwrap();
+    store.create(&recent, None).await.unwrap();
+
+    store.purge_expired(T0).await.unwrap();
+    assert!(store.find(old.id).await.unwrap().is_none());
+    assert!(store.find(recent.id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn sqlite_migrations_run_up_down_up() {
+    let db = testing::sqlite();
+    migrations_run_up_down_up(db.store().await).await;
+}
+
+#[tokio::test]
+async fn postgres_migrations_run_up_down_up() {
+    let Some(db) = testing::postgres_private() else {
+        return;
+    };
+    migrations_run_up_down_up(db.store().await).await;
+}
+
+async fn migrations_run_up_down_up(store: Store) {
+    let user = registered(&store).await;
+    assert!(store.revert_all_migrations().await.unwrap() >= 1);
+    assert!(
+        store.find_by_id(user.id).await.is_err(),
+        "tables survived the down migration"
+    );
+    assert!(store.migrate().await.unwrap() >= 1);
+    assert_eq!(
+        store.migrate().await.unwrap(),
+        0,
+        "a second run found pending migrations"
+    );
+    registered(&store).await;
+}
