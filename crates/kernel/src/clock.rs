@@ -3,7 +3,7 @@
 use time::OffsetDateTime;
 
 /// The source of "now" for every domain rule.
-pub trait Clock: Send + Sync {
+pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current instant, in UTC.
     fn now(&self) -> OffsetDateTime;
 }
@@ -13,8 +13,21 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
+    /// Now, truncated to the microsecond: the precision both databases keep, so a value reads back exactly
+    /// as it was written.
     fn now(&self) -> OffsetDateTime {
-        OffsetDateTime::now_utc()
+        let now = OffsetDateTime::now_utc();
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_system_clock_keeps_microseconds() {
+        assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
     }
 }
 

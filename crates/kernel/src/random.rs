@@ -1,7 +1,7 @@
 //! Randomness as a port, so tests can be deterministic where they need to be.
 
 /// A cryptographically secure source of random bytes.
-pub trait Random: Send + Sync {
+pub trait Random: Send + Sync + std::fmt::Debug {
     /// Fills `buf` with random bytes.
     fn fill(&self, buf: &mut [u8]);
 

@@ -1,0 +1,60 @@
+//! The client's IP address, for rate limits: the peer address, or, when the peer is a trusted proxy, the
+//! nearest untrusted address in `X-Forwarded-For` (so a client cannot forge its way out of a limit).
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+use ipnet::IpNet;
+
+/// Resolves the client address of a request given the trusted proxies.
+pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|part| part.trim().parse().ok())
+        .collect();
+    // Walk from the proxy nearest to us outwards; the first hop we do not trust is the client.
+    Some(forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first()).copied().unwrap_or(peer))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    fn nets(raw: &[&str]) -> Vec<IpNet> {
+        raw.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn an_untrusted_peer_is_the_client_whatever_it_forwards() {
+        let req = TestRequest::default()
+            .peer_addr("203.0.113.9:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "1.2.3.4"))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &nets(&["10.0.0.0/8"])), Some("203.0.113.9".parse().unwrap()));
+    }
+
+    #[test]
+    fn behind_trusted_proxies_the_nearest_untrusted_hop_is_the_client() {
+        let req = TestRequest::default()
+            .peer_addr("10.0.0.2:5000".parse().unwrap())
+            .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.1"))
+            .to_http_request();
+        assert_eq!(client_ip(&req, &nets(&["10.0.0.0/8"])), Some("198.51.100.7".parse().unwrap()));
+    }
+
+    #[test]
+    fn a_trusted_peer_without_forwarding_is_itself() {
+        let req = TestRequest::default().peer_addr("10.0.0.2:5000".parse().unwrap()).to_http_request();
+        assert_eq!(client_ip(&req, &nets(&["10.0.0.0/8"])), Some("10.0.0.2".parse().unwrap()));
+    }
+}

@@ -1,0 +1,450 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `AUTHD__SECTION__KEY` environment
+//! variables and the conventional `DATABASE_URL`. Loaded only here; the domain crates receive plain values.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+
+use authd_identity::ScryptCost;
+use authd_session::SessionPolicy;
+use authd_store::DatabaseUrl;
+use config::{Config, Environment, File, FileFormat};
+use ipnet::IpNet;
+use serde::Deserialize;
+use time::Duration;
+
+/// Every setting of the service. Unknown keys are refused, so a typo cannot silently fall back to a default.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// `[database]`
+    pub database: DatabaseSettings,
+    /// `[server]`
+    pub server: ServerSettings,
+    /// `[cookies]`
+    pub cookies: CookieSettings,
+    /// `[password]`
+    pub password: PasswordSettings,
+    /// `[tokens]`
+    pub tokens: TokenSettings,
+    /// `[rate_limit]`
+    pub rate_limit: RateLimitSettings,
+}
+
+/// `[database]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub url: String,
+    /// Pool size.
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self { url: "sqlite://authd.db".into(), max_connections: 10 }
+    }
+}
+
+/// `[server]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Listen address.
+    pub bind: String,
+    /// This service's external base URL.
+    pub public_url: String,
+    /// Where browser redirects land; also an allowed origin.
+    pub frontend_url: String,
+    /// Further allowed origins (CORS with credentials, CSRF check).
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed (IPs or CIDRs).
+    pub trusted_proxies: Vec<String>,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+    /// Largest accepted JSON body, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: "http://localhost:8080".into(),
+            frontend_url: "http://localhost:3000".into(),
+            allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            workers: 0,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// `[cookies]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CookieSettings {
+    /// `Secure` attribute; turn off only for plain-http local development.
+    pub secure: bool,
+}
+
+impl Default for CookieSettings {
+    fn default() -> Self {
+        Self { secure: true }
+    }
+}
+
+/// `[password]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordSettings {
+    /// scrypt log2(N).
+    pub scrypt_log_n: u8,
+    /// scrypt r.
+    pub scrypt_r: u32,
+    /// scrypt p.
+    pub scrypt_p: u32,
+    /// Hashes computed at once; 0 means one per core.
+    pub max_concurrent_hashes: usize,
+    /// Hash requests allowed to wait for a slot before the service answers 503.
+    pub hash_queue: usize,
+}
+
+impl Default for PasswordSettings {
+    fn default() -> Self {
+        let cost = ScryptCost::default();
+        Self { scrypt_log_n: cost.log_n, scrypt_r: cost.r, scrypt_p: cost.p, max_concurrent_hashes: 0, hash_queue: 32 }
+    }
+}
+
+impl PasswordSettings {
+    /// The scrypt cost.
+    pub fn cost(&self) -> ScryptCost {
+        ScryptCost { log_n: self.scrypt_log_n, r: self.scrypt_r, p: self.scrypt_p }
+    }
+
+    /// Concurrent hashes, with 0 resolved to the number of cores.
+    pub fn concurrency(&self) -> usize {
+        match self.max_concurrent_hashes {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        }
+    }
+}
+
+/// `[tokens]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TokenSettings {
+    /// Access token lifetime.
+    pub access_ttl_secs: u32,
+    /// Refresh token lifetime.
+    pub refresh_ttl_secs: u32,
+    /// Lifetime of an MFA-pending session.
+    pub mfa_pending_ttl_secs: u32,
+    /// Password-reset token lifetime.
+    pub reset_ttl_secs: u32,
+    /// An Ed25519 private key (64 hex characters) to sign with instead of the one stored in the database.
+    pub signing_key: Option<String>,
+    /// The key id of `signing_key`.
+    pub signing_key_id: u32,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        Self {
+            access_ttl_secs: 900,
+            refresh_ttl_secs: 2_592_000,
+            mfa_pending_ttl_secs: 300,
+            reset_ttl_secs: 3600,
+            signing_key: None,
+            signing_key_id: 1,
+        }
+    }
+}
+
+impl TokenSettings {
+    /// The session lifetimes.
+    pub fn policy(&self) -> SessionPolicy {
+        SessionPolicy {
+            access_ttl: Duration::seconds(self.access_ttl_secs.into()),
+            refresh_ttl: Duration::seconds(self.refresh_ttl_secs.into()),
+            pending_ttl: Duration::seconds(self.mfa_pending_ttl_secs.into()),
+        }
+    }
+}
+
+/// `[rate_limit]`: fixed windows, counted in the database so every instance shares them.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitSettings {
+    /// Master switch.
+    pub enabled: bool,
+    /// Login attempts allowed per client IP per window.
+    pub login_per_ip: u32,
+    /// The per-IP window.
+    pub login_ip_window_secs: u32,
+    /// Failed logins allowed per account (email) per window.
+    pub login_failures_per_account: u32,
+    /// The per-account window.
+    pub login_account_window_secs: u32,
+}
+
+impl Default for RateLimitSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            login_per_ip: 100,
+            login_ip_window_secs: 300,
+            login_failures_per_account: 10,
+            login_account_window_secs: 900,
+        }
+    }
+}
+
+/// Why the configuration was refused; the message names the key.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+fn invalid(key: &str, problem: impl std::fmt::Display) -> ConfigError {
+    let env = format!("AUTHD__{}", key.replace('.', "__").to_uppercase());
+    ConfigError(format!("`{key}` ({env}): {problem}"))
+}
+
+impl Settings {
+    /// Loads the layers: defaults, the TOML file if given, then `env` (pass `std::env::vars()`).
+    ///
+    /// # Errors
+    /// A [`ConfigError`] naming the first offending key.
+    pub fn load(file: Option<&Path>, env: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        let mut builder = Config::builder();
+        if let Some(path) = file {
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+        }
+        let authd_env: HashMap<String, String> =
+            env.iter().filter(|(k, _)| k.starts_with("AUTHD__")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        builder = builder.add_source(
+            Environment::with_prefix("AUTHD")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("server.allowed_origins")
+                .with_list_parse_key("server.trusted_proxies")
+                .source(Some(authd_env.into_iter().collect())),
+        );
+        if !env.contains_key("AUTHD__DATABASE__URL") {
+            if let Some(url) = env.get("DATABASE_URL") {
+                builder = builder.set_override("database.url", url.as_str()).map_err(|e| ConfigError(e.to_string()))?;
+            }
+        }
+        let settings: Settings = builder
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(|e| ConfigError(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        self.database_url()?;
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        self.bind_address()?;
+        for (key, url) in [("server.public_url", &self.server.public_url), ("server.frontend_url", &self.server.frontend_url)] {
+            origin_of(url).ok_or_else(|| invalid(key, "must be an absolute http:// or https:// URL"))?;
+        }
+        for origin in &self.server.allowed_origins {
+            origin_of(origin).ok_or_else(|| invalid("server.allowed_origins", format!("{origin:?} is not an origin")))?;
+        }
+        self.trusted_proxies()?;
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        scrypt_params_valid(&self.password)?;
+        if self.password.hash_queue == 0 {
+            return Err(invalid("password.hash_queue", "must be at least 1"));
+        }
+        for (key, secs) in [
+            ("tokens.access_ttl_secs", self.tokens.access_ttl_secs),
+            ("tokens.refresh_ttl_secs", self.tokens.refresh_ttl_secs),
+            ("tokens.mfa_pending_ttl_secs", self.tokens.mfa_pending_ttl_secs),
+            ("tokens.reset_ttl_secs", self.tokens.reset_ttl_secs),
+            ("rate_limit.login_ip_window_secs", self.rate_limit.login_ip_window_secs),
+            ("rate_limit.login_account_window_secs", self.rate_limit.login_account_window_secs),
+            ("rate_limit.login_per_ip", self.rate_limit.login_per_ip),
+            ("rate_limit.login_failures_per_account", self.rate_limit.login_failures_per_account),
+        ] {
+            if secs == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if self.rate_limit.login_ip_window_secs > 86_400 || self.rate_limit.login_account_window_secs > 86_400 {
+            return Err(invalid("rate_limit", "windows longer than a day are not supported"));
+        }
+        if let Some(key) = &self.tokens.signing_key {
+            authd_session::SigningKey::from_hex(authd_session::KeyId(self.tokens.signing_key_id), key)
+                .map_err(|e| invalid("tokens.signing_key", e))?;
+        }
+        Ok(())
+    }
+
+    /// The parsed database URL.
+    ///
+    /// # Errors
+    /// When `database.url` is not a supported URL.
+    pub fn database_url(&self) -> Result<DatabaseUrl, ConfigError> {
+        DatabaseUrl::parse(&self.database.url).map_err(|e| invalid("database.url", e))
+    }
+
+    /// The parsed listen address.
+    ///
+    /// # Errors
+    /// When `server.bind` is not `IP:PORT`.
+    pub fn bind_address(&self) -> Result<SocketAddr, ConfigError> {
+        self.server.bind.parse().map_err(|_| invalid("server.bind", "must be IP:PORT, e.g. 127.0.0.1:8080"))
+    }
+
+    /// The parsed trusted proxies.
+    ///
+    /// # Errors
+    /// When an entry is neither an IP nor a CIDR.
+    pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, ConfigError> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .map(|raw| {
+                let raw = raw.trim();
+                raw.parse::<IpNet>()
+                    .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| invalid("server.trusted_proxies", format!("{raw:?} is not an IP or CIDR")))
+            })
+            .collect()
+    }
+
+    /// The frontend's origin plus the further allowed origins.
+    pub fn allowed_origins(&self) -> Vec<String> {
+        std::iter::once(&self.server.frontend_url)
+            .chain(&self.server.allowed_origins)
+            .filter_map(|url| origin_of(url))
+            .collect()
+    }
+}
+
+fn scrypt_params_valid(password: &PasswordSettings) -> Result<(), ConfigError> {
+    if !(1..=30).contains(&password.scrypt_log_n) {
+        return Err(invalid("password.scrypt_log_n", "must be between 1 and 30"));
+    }
+    if password.scrypt_r == 0 || password.scrypt_p == 0 {
+        return Err(invalid("password.scrypt_r", "scrypt r and p must be at least 1"));
+    }
+    let memory = 128u64 << password.scrypt_log_n;
+    if memory.saturating_mul(u64::from(password.scrypt_r)) > 4 << 30 {
+        return Err(invalid("password.scrypt_log_n", "this cost needs more than 4 GiB per hash"));
+    }
+    Ok(())
+}
+
+/// `scheme://host[:port]` of an absolute http(s) URL, lower-cased, without path.
+pub fn origin_of(url: &str) -> Option<String> {
+    let url = url.trim();
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return None;
+    }
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.is_empty() || authority.contains('@') || authority.contains(char::is_whitespace) {
+        return None;
+    }
+    Some(format!("{scheme}://{}", authority.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Settings::load(None, &env)
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.database.url, "sqlite://authd.db");
+        assert_eq!(s.server.bind, "127.0.0.1:8080");
+        assert_eq!(s.server.public_url, "http://localhost:8080");
+        assert_eq!(s.server.frontend_url, "http://localhost:3000");
+        assert!(s.cookies.secure);
+        assert_eq!((s.password.scrypt_log_n, s.password.scrypt_r, s.password.scrypt_p), (17, 8, 1));
+        assert_eq!((s.tokens.access_ttl_secs, s.tokens.refresh_ttl_secs), (900, 2_592_000));
+        assert_eq!((s.tokens.mfa_pending_ttl_secs, s.tokens.reset_ttl_secs), (300, 3600));
+        assert!(s.rate_limit.enabled);
+    }
+
+    #[test]
+    fn environment_variables_override_defaults() {
+        let s = load(&[
+            ("AUTHD__SERVER__BIND", "0.0.0.0:9000"),
+            ("AUTHD__COOKIES__SECURE", "false"),
+            ("AUTHD__PASSWORD__SCRYPT_LOG_N", "10"),
+            ("AUTHD__RATE_LIMIT__ENABLED", "false"),
+            ("AUTHD__SERVER__ALLOWED_ORIGINS", "https://a.example,https://b.example"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.bind, "0.0.0.0:9000");
+        assert!(!s.cookies.secure);
+        assert_eq!(s.password.scrypt_log_n, 10);
+        assert!(!s.rate_limit.enabled);
+        assert_eq!(s.allowed_origins(), ["http://localhost:3000", "https://a.example", "https://b.example"]);
+    }
+
+    #[test]
+    fn database_url_comes_from_either_variable_and_the_authd_one_wins() {
+        assert_eq!(load(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap().database.url, "postgres://u@h/db");
+        let both = load(&[("DATABASE_URL", "postgres://u@h/db"), ("AUTHD__DATABASE__URL", "sqlite://x.db")]);
+        assert_eq!(both.unwrap().database.url, "sqlite://x.db");
+    }
+
+    #[test]
+    fn a_toml_file_sits_between_defaults_and_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("authd.toml");
+        std::fs::write(&path, "[server]\nbind = \"127.0.0.1:7000\"\n[cookies]\nsecure = false\n").unwrap();
+        let env = [("AUTHD__SERVER__BIND".to_owned(), "127.0.0.1:7001".to_owned())].into_iter().collect();
+        let s = Settings::load(Some(&path), &env).unwrap();
+        assert_eq!(s.server.bind, "127.0.0.1:7001");
+        assert!(!s.cookies.secure);
+    }
+
+    #[test]
+    fn invalid_values_are_refused_with_the_key_named() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("AUTHD__SERVER__BIND", "nonsense", "server.bind"),
+            ("AUTHD__DATABASE__URL", "mysql://x", "database.url"),
+            ("AUTHD__PASSWORD__SCRYPT_LOG_N", "40", "password.scrypt_log_n"),
+            ("AUTHD__PASSWORD__SCRYPT_LOG_N", "abc", "scrypt_log_n"),
+            ("AUTHD__SERVER__FRONTEND_URL", "localhost:3000", "server.frontend_url"),
+            ("AUTHD__TOKENS__ACCESS_TTL_SECS", "0", "tokens.access_ttl_secs"),
+            ("AUTHD__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,bogus", "server.trusted_proxies"),
+            ("AUTHD__TOKENS__SIGNING_KEY", "abcd", "tokens.signing_key"),
+            ("AUTHD__SERVER__NO_SUCH_KEY", "1", "no_such_key"),
+        ];
+        for (key, value, named) in cases {
+            let err = load(&[(key, value)]).expect_err(key).to_string();
+            assert!(err.contains(named), "{key}={value}: {err}");
+        }
+    }
+
+    #[test]
+    fn origins_are_scheme_and_authority_only() {
+        assert_eq!(origin_of("https://App.Example.com:8443/path?q").as_deref(), Some("https://app.example.com:8443"));
+        assert_eq!(origin_of("ftp://x"), None);
+        assert_eq!(origin_of("https://user@host"), None);
+        assert_eq!(origin_of("/relative"), None);
+    }
+}

@@ -1,0 +1,236 @@
+//! The one place where errors become HTTP: every domain error maps to a status and a stable `error` code
+//! here, and nowhere else.
+
+use std::error::Error as StdError;
+use std::fmt::Write as _;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use authd_identity::{IdentityError, PasswordProblem};
+use authd_kernel::StoreError;
+use authd_session::SessionError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code (see docs/api.md for the list).
+    #[schema(example = "invalid_credentials")]
+    pub error: &'static str,
+    /// A sentence for humans.
+    #[schema(example = "invalid email or password")]
+    pub message: String,
+}
+
+/// Everything an endpoint can answer besides success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Malformed JSON, a missing field, a wrong type, a bad value.
+    #[error("{0}")]
+    InvalidRequest(String),
+    /// The new password breaks the policy.
+    #[error("{0}")]
+    WeakPassword(PasswordProblem),
+    /// Registration with an email that has an account.
+    #[error("an account with this email already exists")]
+    EmailTaken,
+    /// Login failed, for whatever reason.
+    #[error("invalid email or password")]
+    InvalidCredentials,
+    /// No valid access token.
+    #[error("authentication required")]
+    Unauthorized,
+    /// The session still waits for its second factor.
+    #[error("multi-factor authentication required")]
+    MfaRequired,
+    /// A refresh (or other one-time) token is unknown, expired, revoked or reused.
+    #[error("invalid or expired token")]
+    InvalidToken,
+    /// A cookie-authenticated request from an origin that is not allowed.
+    #[error("request origin not allowed")]
+    ForbiddenOrigin,
+    /// No such resource.
+    #[error("not found")]
+    NotFound,
+    /// The route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// Too many attempts; retry after this many seconds.
+    #[error("too many attempts; try again later")]
+    RateLimited {
+        /// Seconds until the window resets.
+        retry_after: u64,
+    },
+    /// The password-hashing pool is saturated.
+    #[error("the service is busy; try again shortly")]
+    Busy,
+    /// Anything unexpected; logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl ApiError {
+    /// The stable `error` code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::InvalidRequest(_) => "invalid_request",
+            Self::WeakPassword(_) => "weak_password",
+            Self::EmailTaken => "email_taken",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::Unauthorized => "unauthorized",
+            Self::MfaRequired => "mfa_required",
+            Self::InvalidToken => "invalid_token",
+            Self::ForbiddenOrigin => "forbidden_origin",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Busy => "unavailable",
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    /// Wraps an unexpected error.
+    pub fn internal(err: impl StdError + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(err))
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::InvalidRequest(_) | Self::WeakPassword(_) | Self::EmailTaken => StatusCode::BAD_REQUEST,
+            Self::InvalidCredentials | Self::Unauthorized | Self::MfaRequired | Self::InvalidToken => {
+                StatusCode::UNAUTHORIZED
+            }
+            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::Internal(source) = self {
+            tracing::error!(cause = %cause_chain(source.as_ref()), "internal error");
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        match self {
+            Self::RateLimited { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
+            }
+            Self::Busy => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            _ => {}
+        }
+        response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        response.json(ErrorBody { error: self.code(), message: self.to_string() })
+    }
+}
+
+fn cause_chain(err: &(dyn StdError + 'static)) -> String {
+    let mut chain = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let _ = write!(chain, ": {cause}");
+        source = cause.source();
+    }
+    chain
+}
+
+impl From<IdentityError> for ApiError {
+    fn from(err: IdentityError) -> Self {
+        match err {
+            IdentityError::InvalidEmail => Self::InvalidRequest("invalid email address".into()),
+            IdentityError::InvalidName(why) => Self::InvalidRequest(why.into()),
+            IdentityError::WeakPassword(problem) => Self::WeakPassword(problem),
+            IdentityError::EmailTaken => Self::EmailTaken,
+            IdentityError::InvalidCredentials => Self::InvalidCredentials,
+            IdentityError::Busy => Self::Busy,
+            IdentityError::Hashing(_) | IdentityError::Store(_) => Self::internal(err),
+        }
+    }
+}
+
+impl From<SessionError> for ApiError {
+    fn from(err: SessionError) -> Self {
+        match err {
+            SessionError::InvalidAccessToken => Self::Unauthorized,
+            SessionError::InvalidRefreshToken | SessionError::RefreshTokenReused => Self::InvalidToken,
+            SessionError::Key(_) | SessionError::Token(_) | SessionError::Store(_) => Self::internal(err),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        Self::internal(err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+
+    use super::*;
+
+    async fn rendered(err: ApiError) -> (StatusCode, serde_json::Value, Option<String>) {
+        let response = err.error_response();
+        let status = response.status();
+        let retry = response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
+        let body = to_bytes(response.into_body()).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap(), retry)
+    }
+
+    #[actix_web::test]
+    async fn each_error_has_its_status_and_code() {
+        let cases = [
+            (ApiError::InvalidRequest("x".into()), 400, "invalid_request"),
+            (ApiError::WeakPassword(PasswordProblem::Common), 400, "weak_password"),
+            (ApiError::EmailTaken, 400, "email_taken"),
+            (ApiError::InvalidCredentials, 401, "invalid_credentials"),
+            (ApiError::Unauthorized, 401, "unauthorized"),
+            (ApiError::MfaRequired, 401, "mfa_required"),
+            (ApiError::InvalidToken, 401, "invalid_token"),
+            (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
+            (ApiError::NotFound, 404, "not_found"),
+            (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
+            (ApiError::RateLimited { retry_after: 30 }, 429, "rate_limited"),
+            (ApiError::Busy, 503, "unavailable"),
+        ];
+        for (err, status, code) in cases {
+            let (got_status, body, _) = rendered(err).await;
+            assert_eq!(got_status.as_u16(), status, "{code}");
+            assert_eq!(body["error"], code);
+            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        }
+    }
+
+    #[actix_web::test]
+    async fn internal_errors_show_nothing_of_their_cause() {
+        let cause = std::io::Error::other("connection to db-secret-host refused");
+        let (status, body, _) = rendered(ApiError::internal(cause)).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(body["error"], "internal_error");
+        assert!(!body.to_string().contains("db-secret-host"));
+    }
+
+    #[actix_web::test]
+    async fn throttling_answers_carry_retry_after() {
+        assert_eq!(rendered(ApiError::RateLimited { retry_after: 42 }).await.2.as_deref(), Some("42"));
+        assert_eq!(rendered(ApiError::Busy).await.2.as_deref(), Some("1"));
+    }
+
+    #[test]
+    fn domain_errors_map_to_the_contract() {
+        assert_eq!(ApiError::from(IdentityError::InvalidEmail).code(), "invalid_request");
+        assert_eq!(ApiError::from(IdentityError::EmailTaken).code(), "email_taken");
+        assert_eq!(ApiError::from(IdentityError::Busy).code(), "unavailable");
+        assert_eq!(ApiError::from(SessionError::RefreshTokenReused).code(), "invalid_token");
+        assert_eq!(ApiError::from(SessionError::InvalidAccessToken).code(), "unauthorized");
+    }
+}

@@ -1,0 +1,44 @@
+//! The OpenAPI document, generated from the handlers' annotations.
+
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{native, ops};
+
+/// authd's API.
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(title = "authd", description = "Authentication service: sign-up, login, sessions and tokens."),
+    paths(
+        native::register,
+        native::login,
+        native::logout,
+        native::refresh,
+        native::validate,
+        ops::keys,
+        ops::healthz,
+        ops::readyz,
+        ops::metrics,
+        ops::openapi_json,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "native", description = "Email and password authentication and sessions"),
+        (name = "operations", description = "Health, keys, metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("Biscuit").build()),
+        );
+        components
+            .add_security_scheme("cookie", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("access_token"))));
+    }
+}

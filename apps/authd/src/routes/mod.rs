@@ -1,0 +1,20 @@
+//! The routes of the contract, grouped by flow. Each path is one resource, so a wrong method gets 405.
+
+pub mod native;
+pub mod ops;
+
+use actix_web::web;
+
+/// Registers every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/auth/register").route(web::post().to(native::register)))
+        .service(web::resource("/auth/login").route(web::post().to(native::login)))
+        .service(web::resource("/auth/logout").route(web::post().to(native::logout)))
+        .service(web::resource("/auth/refresh").route(web::post().to(native::refresh)))
+        .service(web::resource("/auth/validate").route(web::get().to(native::validate)))
+        .service(web::resource("/auth/keys").route(web::get().to(ops::keys)))
+        .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
+        .service(web::resource("/readyz").route(web::get().to(ops::readyz)))
+        .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
+        .service(web::resource("/openapi.json").route(web::get().to(ops::openapi_json)));
+}

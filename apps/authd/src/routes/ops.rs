@@ -1,0 +1,94 @@
+//! Operations: health, readiness, the published signing keys, metrics and the API description.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use utoipa::{OpenApi as _, ToSchema};
+
+use crate::api::{StatusResponse, no_store};
+use crate::error::{ApiError, ErrorBody};
+use crate::openapi::ApiDoc;
+use crate::state::AppState;
+
+/// One published verification key.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyResponse {
+    /// Key id, as carried in tokens (Biscuit `root_key_id`), in decimal.
+    #[schema(example = "1")]
+    pub kid: String,
+    /// Always `ed25519`.
+    pub algorithm: &'static str,
+    /// The 32-byte public key, hex.
+    pub public_key: String,
+    /// Whether new tokens are signed with it.
+    pub active: bool,
+}
+
+/// The keys other services verify tokens with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeysResponse {
+    /// Every key tokens may be signed with.
+    pub keys: Vec<KeyResponse>,
+}
+
+/// The root public keys, for offline token verification with the `authd-session` crate.
+#[utoipa::path(
+    get,
+    path = "/auth/keys",tag = "operations", responses((status = 200, body = KeysResponse)))]
+pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
+    let ring = state.sessions.keys();
+    let active = ring.active().kid();
+    let keys = ring
+        .verifier()
+        .keys()
+        .map(|(kid, key)| KeyResponse {
+            kid: kid.to_string(),
+            algorithm: "ed25519",
+            public_key: key.to_bytes_hex(),
+            active: kid == active,
+        })
+        .collect();
+    HttpResponse::Ok().insert_header(("cache-control", "public, max-age=300")).json(KeysResponse { keys })
+}
+
+/// The process is up.
+#[utoipa::path(
+    get,
+    path = "/healthz",tag = "operations", responses((status = 200, body = StatusResponse)))]
+pub async fn healthz() -> HttpResponse {
+    no_store(StatusCode::OK).json(StatusResponse { status: "ok" })
+}
+
+/// The database answers.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses((status = 200, body = StatusResponse), (status = 503, body = ErrorBody))
+)]
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.store.ping().await {
+        Ok(()) => no_store(StatusCode::OK).json(StatusResponse { status: "ready" }),
+        Err(err) => {
+            tracing::warn!(error = %err, "readiness check failed");
+            no_store(StatusCode::SERVICE_UNAVAILABLE)
+                .json(ErrorBody { error: "unavailable", message: "the database does not answer".into() })
+        }
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(
+    get,
+    path = "/metrics",tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+}
+
+/// This API, described in OpenAPI 3.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",tag = "operations", responses((status = 200, description = "The OpenAPI document")))]
+pub async fn openapi_json() -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(ApiDoc::openapi()))
+}

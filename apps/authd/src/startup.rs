@@ -1,0 +1,206 @@
+//! Wiring: the store, keys, hasher and use cases into an [`AppState`], and the state into an actix `App`.
+
+use std::sync::Arc;
+use std::time::Duration as StdDuration;
+
+use actix_cors::Cors;
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
+use actix_web::{App, HttpServer, ResponseError as _, web};
+use authd_identity::{IdentityService, ScryptHasher};
+use authd_kernel::{Clock, OsRandom, Secret, StoreError, SystemClock};
+use authd_session::ports::SigningKeyRepository as _;
+use authd_session::{KeyId, KeyRing, SessionService, SigningKey, StoredSigningKey};
+use authd_store::{PoolOptions, Store};
+use tracing_actix_web::TracingLogger;
+use utoipa::OpenApi as _;
+use utoipa_scalar::{Scalar, Servable as _};
+
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::hashing::BoundedHasher;
+use crate::metrics::{self, Metrics};
+use crate::openapi::ApiDoc;
+use crate::state::{AppClock, AppState, WebSettings};
+use crate::telemetry::{self, RequestSpan};
+use crate::throttle::Throttle;
+use crate::{csrf, routes};
+
+/// What can stop the service from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The configuration is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The database is unreachable or a migration failed.
+    #[error("database: {0}")]
+    Store(#[from] StoreError),
+    /// The signing key or scrypt cost is unusable.
+    #[error("{0}")]
+    Setup(String),
+    /// The listener could not be bound.
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the store, applies migrations and builds every use case.
+///
+/// # Errors
+/// A [`StartupError`] saying which part failed.
+pub async fn build_state(settings: &Settings, clock: AppClock) -> Result<AppState, StartupError> {
+    let options = PoolOptions { max_connections: settings.database.max_connections, ..PoolOptions::default() };
+    let store = Store::open(&settings.database_url()?, options);
+    let applied = store.migrate().await?;
+    tracing::info!(backend = ?store.backend(), applied, "database ready");
+
+    let keys = signing_keys(settings, &store, clock.as_ref()).await?;
+    let cost = settings.password.cost();
+    // The dummy hash costs one full scrypt run: keep it off the executor like every other hash.
+    let scrypt = tokio::task::spawn_blocking(move || ScryptHasher::new(cost, &OsRandom))
+        .await
+        .map_err(|e| StartupError::Setup(e.to_string()))?
+        .map_err(|e| StartupError::Setup(e.to_string()))?;
+    let hasher = BoundedHasher::new(scrypt, settings.password.concurrency(), settings.password.hash_queue);
+
+    Ok(AppState {
+        identity: IdentityService::new(store.clone(), hasher, clock.clone(), OsRandom),
+        sessions: SessionService::new(store.clone(), keys, settings.tokens.policy(), clock.clone(), OsRandom),
+        throttle: Throttle::new(store.clone(), settings.rate_limit.clone(), clock),
+        web: WebSettings {
+            secure_cookies: settings.cookies.secure,
+            allowed_origins: settings.allowed_origins(),
+            trusted_proxies: settings.trusted_proxies()?,
+            refresh_ttl_secs: settings.tokens.refresh_ttl_secs.into(),
+            max_body_bytes: settings.server.max_body_bytes,
+        },
+        metrics: Metrics::default(),
+        store,
+    })
+}
+
+/// The configured key, or the one stored in the database (generated on first start).
+async fn signing_keys(settings: &Settings, store: &Store, clock: &dyn Clock) -> Result<KeyRing, StartupError> {
+    let setup = |e: authd_session::SessionError| StartupError::Setup(format!("signing key: {e}"));
+    if let Some(hex) = &settings.tokens.signing_key {
+        return Ok(KeyRing::single(SigningKey::from_hex(KeyId(settings.tokens.signing_key_id), hex).map_err(setup)?));
+    }
+    let fresh = SigningKey::generate(KeyId(1), &OsRandom).map_err(setup)?;
+    let candidate = StoredSigningKey {
+        kid: fresh.kid(),
+        private_key_hex: Secret::new(fresh.private_key_hex().expose()),
+        active: true,
+        created_at: clock.now(),
+    };
+    let stored = store.load_or_insert(&candidate).await?;
+    KeyRing::from_stored(&stored).map_err(setup)
+}
+
+/// The actix application over `state`: routes, API docs, and the middleware stack (outermost first):
+/// request span, request id header, metrics, security headers, CORS, CSRF origin check.
+pub fn app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let cors = cors(&state.web.allowed_origins);
+    let max_body = state.web.max_body_bytes;
+    App::new()
+        .app_data(state)
+        .app_data(web::PayloadConfig::new(max_body))
+        .app_data(web::PathConfig::default().error_handler(|err, _| invalid_request(&err)))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_request(&err)))
+        .configure(routes::configure)
+        .service(Scalar::with_url("/docs", ApiDoc::openapi()).title("authd API"))
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
+        .wrap(from_fn(csrf::check_origin))
+        .wrap(cors)
+        .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+        .wrap(
+            DefaultHeaders::new()
+                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                .add((header::X_FRAME_OPTIONS, "DENY"))
+                .add((header::REFERRER_POLICY, "no-referrer")),
+        )
+        .wrap(from_fn(metrics::record))
+        .wrap(from_fn(telemetry::echo_request_id))
+        .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+fn invalid_request(err: &dyn std::fmt::Display) -> actix_web::Error {
+    ApiError::InvalidRequest(format!("invalid request: {err}")).into()
+}
+
+/// Gives actix's bodiless 405 the contract's JSON error body.
+fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let (req, _) = res.into_parts();
+    let response = ApiError::MethodNotAllowed.error_response();
+    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+}
+
+/// CORS with credentials for the allowed origins only; other origins get no CORS headers at all (and
+/// cookie-authenticated writes from them meet the CSRF check).
+fn cors(allowed: &[String]) -> Cors {
+    let allowed = allowed.to_vec();
+    Cors::default()
+        .allowed_origin_fn(move |origin, _| {
+            origin.to_str().is_ok_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o)))
+        })
+        .allowed_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::RETRY_AFTER])
+        .supports_credentials()
+        .block_on_origin_mismatch(false)
+        .max_age(600)
+}
+
+/// Runs the service until SIGINT/SIGTERM.
+///
+/// # Errors
+/// A [`StartupError`] when the service cannot start.
+pub async fn serve(settings: Settings) -> Result<(), StartupError> {
+    let clock: AppClock = Arc::new(SystemClock);
+    let state = web::Data::new(build_state(&settings, clock.clone()).await?);
+    spawn_purger(state.store.clone(), clock);
+    let bind = settings.bind_address()?;
+    let mut server = HttpServer::new({
+        let state = state.clone();
+        move || app(state.clone())
+    });
+    if settings.server.workers > 0 {
+        server = server.workers(settings.server.workers);
+    }
+    tracing::info!(%bind, "authd listening");
+    server.bind(bind)?.run().await?;
+    Ok(())
+}
+
+/// Every quarter hour, deletes rows that expired long ago. Safe on every instance at once.
+fn spawn_purger(store: Store, clock: AppClock) {
+    actix_web::rt::spawn(async move {
+        let mut interval = actix_web::rt::time::interval(StdDuration::from_secs(15 * 60));
+        loop {
+            interval.tick().await;
+            match store.purge_expired(clock.now()).await {
+                Ok(removed) => tracing::debug!(removed, "purged expired rows"),
+                Err(err) => tracing::warn!(error = %err, "purging expired rows failed"),
+            }
+        }
+    });
+}
+
+/// `authd migrate`: applies pending migrations and reports how many ran.
+///
+/// # Errors
+/// A [`StartupError`] when the database is unreachable or a migration fails.
+pub async fn migrate(settings: &Settings) -> Result<usize, StartupError> {
+    let store = Store::open(&settings.database_url()?, PoolOptions::default());
+    Ok(store.migrate().await?)
+}

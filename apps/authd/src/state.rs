@@ -1,0 +1,52 @@
+//! The application state every handler reads: the wired use cases and the web-facing settings.
+
+use std::sync::Arc;
+
+use authd_identity::IdentityService;
+use authd_kernel::{Clock, OsRandom};
+use authd_session::SessionService;
+use authd_store::Store;
+use ipnet::IpNet;
+
+use crate::hashing::BoundedHasher;
+use crate::metrics::Metrics;
+use crate::throttle::Throttle;
+
+/// The clock the app runs on (the system clock, or a fixed one in tests).
+pub type AppClock = Arc<dyn Clock>;
+/// The identity use cases as wired here.
+pub type Identity = IdentityService<Store, BoundedHasher, AppClock, OsRandom>;
+/// The session use cases as wired here.
+pub type Sessions = SessionService<Store, AppClock, OsRandom>;
+
+/// What the HTTP layer needs to know about its surroundings.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    /// `Secure` on cookies.
+    pub secure_cookies: bool,
+    /// Origins allowed CORS and cookie-authenticated state changes.
+    pub allowed_origins: Vec<String>,
+    /// Proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Refresh cookie lifetime, in seconds.
+    pub refresh_ttl_secs: i64,
+    /// Largest JSON body accepted.
+    pub max_body_bytes: usize,
+}
+
+/// Shared by every worker.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// Users, passwords, workspaces.
+    pub identity: Identity,
+    /// Tokens and sessions.
+    pub sessions: Sessions,
+    /// Direct store access for operations (readiness).
+    pub store: Store,
+    /// Login limits.
+    pub throttle: Throttle,
+    /// HTTP-facing settings.
+    pub web: WebSettings,
+    /// Request and login counters.
+    pub metrics: Metrics,
+}

@@ -1,0 +1,93 @@
+//! Brute-force limits on login: attempts per client IP, and failures per account. Counters live in the
+//! database so every instance enforces the same limits. Unknown emails are counted exactly like known ones,
+//! so the limits reveal nothing about which accounts exist.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use authd_kernel::{Clock, StoreError, TokenHash};
+use authd_store::{RateWindow, Store};
+use time::{Duration, OffsetDateTime};
+
+use crate::config::RateLimitSettings;
+use crate::error::ApiError;
+
+/// Login limits over the store's counters.
+#[derive(Clone)]
+pub struct Throttle {
+    store: Store,
+    settings: RateLimitSettings,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Throttle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Throttle").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+impl Throttle {
+    /// Limits as configured.
+    pub fn new(store: Store, settings: RateLimitSettings, clock: Arc<dyn Clock>) -> Self {
+        Self { store, settings, clock }
+    }
+
+    /// Counts a login attempt from `ip` and refuses it when the IP or the account is over its limit.
+    ///
+    /// # Errors
+    /// [`ApiError::RateLimited`] with the seconds until the limit resets, or a storage failure.
+    pub async fn before_login(&self, ip: Option<IpAddr>, email: &str) -> Result<(), ApiError> {
+        if !self.settings.enabled {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        if let Some(ip) = ip {
+            let window = secs(self.settings.login_ip_window_secs);
+            let state = self.store.hit_rate_limit(&format!("login:ip:{ip}"), window, now).await?;
+            refuse_over(state, self.settings.login_per_ip, now)?;
+        }
+        let window = secs(self.settings.login_account_window_secs);
+        let state = self.store.peek_rate_limit(&account_bucket(email), window, now).await?;
+        refuse_over(state, self.settings.login_failures_per_account.saturating_sub(1), now)
+    }
+
+    /// Counts a failed login against the account.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn after_failure(&self, email: &str) -> Result<(), StoreError> {
+        if self.settings.enabled {
+            let window = secs(self.settings.login_account_window_secs);
+            self.store.hit_rate_limit(&account_bucket(email), window, self.clock.now()).await?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the account's failures after a successful login.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn after_success(&self, email: &str) -> Result<(), StoreError> {
+        if self.settings.enabled {
+            self.store.clear_rate_limit(&account_bucket(email)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// The account's bucket is keyed by a hash of the normalised email, so attempted addresses are not stored.
+fn account_bucket(email: &str) -> String {
+    format!("login:account:{}", TokenHash::of(&email.trim().to_lowercase()).as_str())
+}
+
+fn secs(n: u32) -> Duration {
+    Duration::seconds(n.into())
+}
+
+fn refuse_over(state: RateWindow, limit: u32, now: OffsetDateTime) -> Result<(), ApiError> {
+    if state.hits > limit {
+        let retry_after = u64::try_from((state.resets_at - now).whole_seconds()).unwrap_or(1).max(1);
+        return Err(ApiError::RateLimited { retry_after });
+    }
+    Ok(())
+}
