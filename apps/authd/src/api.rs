@@ -168,9 +168,18 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 }
 
 /// The token-issuing answer: the body and both cookies.
-pub fn authenticated(status: StatusCode, user: &User, tokens: IssuedTokens, web: &WebSettings) -> HttpResponse {
+pub fn authenticated(
+    status: StatusCode,
+    user: &User,
+    tokens: IssuedTokens,
+    web: &WebSettings,
+) -> HttpResponse {
     let mut response = no_store(status);
-    response.cookie(cookies::access(tokens.access_token.expose(), tokens.expires_in, web));
+    response.cookie(cookies::access(
+        tokens.access_token.expose(),
+        tokens.expires_in,
+        web,
+    ));
     if let Some(refresh) = &tokens.refresh_token {
         response.cookie(cookies::refresh(refresh.expose(), web));
     }
@@ -178,7 +187,10 @@ pub fn authenticated(status: StatusCode, user: &User, tokens: IssuedTokens, web:
         status: "authenticated",
         user: user.into(),
         access_token: tokens.access_token.expose().to_owned(),
-        refresh_token: tokens.refresh_token.map(|t| t.expose().to_owned()).unwrap_or_default(),
+        refresh_token: tokens
+            .refresh_token
+            .map(|t| t.expose().to_owned())
+            .unwrap_or_default(),
         token_type: "Bearer",
         expires_in: tokens.expires_in,
     })

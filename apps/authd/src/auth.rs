@@ -15,13 +15,17 @@ use crate::state::AppState;
 
 /// The access token a request carries, if any: the `Authorization` header wins over the cookie.
 pub fn access_token(req: &HttpRequest) -> Option<String> {
-    bearer(req).or_else(|| req.cookie(ACCESS_COOKIE).map(|c| c.value().to_owned())).filter(|t| !t.is_empty())
+    bearer(req)
+        .or_else(|| req.cookie(ACCESS_COOKIE).map(|c| c.value().to_owned()))
+        .filter(|t| !t.is_empty())
 }
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 /// A caller with a full session (MFA satisfied or not enrolled). A pending session is refused with

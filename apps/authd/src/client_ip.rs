@@ -21,7 +21,15 @@ pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {
         .filter_map(|part| part.trim().parse().ok())
         .collect();
     // Walk from the proxy nearest to us outwards; the first hop we do not trust is the client.
-    Some(forwarded.iter().rev().find(|ip| !is_trusted(ip)).or(forwarded.first()).copied().unwrap_or(peer))
+    Some(
+        forwarded
+            .iter()
+            .rev()
+            .find(|ip| !is_trusted(ip))
+            .or(forwarded.first())
+            .copied()
+            .unwrap_or(peer),
+    )
 }
 
 #[cfg(test)]
@@ -40,7 +48,10 @@ mod tests {
             .peer_addr("203.0.113.9:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "1.2.3.4"))
             .to_http_request();
-        assert_eq!(client_ip(&req, &nets(&["10.0.0.0/8"])), Some("203.0.113.9".parse().unwrap()));
+        assert_eq!(
+            client_ip(&req, &nets(&["10.0.0.0/8"])),
+            Some("203.0.113.9".parse().unwrap())
+        );
     }
 
     #[test]
@@ -49,12 +60,20 @@ mod tests {
             .peer_addr("10.0.0.2:5000".parse().unwrap())
             .insert_header(("x-forwarded-for", "6.6.6.6, 198.51.100.7, 10.0.0.1"))
             .to_http_request();
-        assert_eq!(client_ip(&req, &nets(&["10.0.0.0/8"])), Some("198.51.100.7".parse().unwrap()));
+        assert_eq!(
+            client_ip(&req, &nets(&["10.0.0.0/8"])),
+            Some("198.51.100.7".parse().unwrap())
+        );
     }
 
     #[test]
     fn a_trusted_peer_without_forwarding_is_itself() {
-        let req = TestRequest::default().peer_addr("10.0.0.2:5000".parse().unwrap()).to_http_request();
-        assert_eq!(client_ip(&req, &nets(&["10.0.0.0/8"])), Some("10.0.0.2".parse().unwrap()));
+        let req = TestRequest::default()
+            .peer_addr("10.0.0.2:5000".parse().unwrap())
+            .to_http_request();
+        assert_eq!(
+            client_ip(&req, &nets(&["10.0.0.0/8"])),
+            Some("10.0.0.2".parse().unwrap())
+        );
     }
 }

@@ -43,7 +43,10 @@ pub struct DatabaseSettings {
 
 impl Default for DatabaseSettings {
     fn default() -> Self {
-        Self { url: "sqlite://authd.db".into(), max_connections: 10 }
+        Self {
+            url: "sqlite://authd.db".into(),
+            max_connections: 10,
+        }
     }
 }
 
@@ -114,14 +117,24 @@ pub struct PasswordSettings {
 impl Default for PasswordSettings {
     fn default() -> Self {
         let cost = ScryptCost::default();
-        Self { scrypt_log_n: cost.log_n, scrypt_r: cost.r, scrypt_p: cost.p, max_concurrent_hashes: 0, hash_queue: 32 }
+        Self {
+            scrypt_log_n: cost.log_n,
+            scrypt_r: cost.r,
+            scrypt_p: cost.p,
+            max_concurrent_hashes: 0,
+            hash_queue: 32,
+        }
     }
 }
 
 impl PasswordSettings {
     /// The scrypt cost.
     pub fn cost(&self) -> ScryptCost {
-        ScryptCost { log_n: self.scrypt_log_n, r: self.scrypt_r, p: self.scrypt_p }
+        ScryptCost {
+            log_n: self.scrypt_log_n,
+            r: self.scrypt_r,
+            p: self.scrypt_p,
+        }
     }
 
     /// Concurrent hashes, with 0 resolved to the number of cores.
@@ -223,8 +236,11 @@ impl Settings {
         if let Some(path) = file {
             builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
         }
-        let authd_env: HashMap<String, String> =
-            env.iter().filter(|(k, _)| k.starts_with("AUTHD__")).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let authd_env: HashMap<String, String> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("AUTHD__"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         builder = builder.add_source(
             Environment::with_prefix("AUTHD")
                 .prefix_separator("__")
@@ -235,10 +251,13 @@ impl Settings {
                 .with_list_parse_key("server.trusted_proxies")
                 .source(Some(authd_env.into_iter().collect())),
         );
-        if !env.contains_key("AUTHD__DATABASE__URL") {
-            if let Some(url) = env.get("DATABASE_URL") {
-                builder = builder.set_override("database.url", url.as_str()).map_err(|e| ConfigError(e.to_string()))?;
-            }
+        if let Some(url) = env
+            .get("DATABASE_URL")
+            .filter(|_| !env.contains_key("AUTHD__DATABASE__URL"))
+        {
+            builder = builder
+                .set_override("database.url", url.as_str())
+                .map_err(|e| ConfigError(e.to_string()))?;
         }
         let settings: Settings = builder
             .build()
@@ -254,11 +273,20 @@ impl Settings {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
         self.bind_address()?;
-        for (key, url) in [("server.public_url", &self.server.public_url), ("server.frontend_url", &self.server.frontend_url)] {
-            origin_of(url).ok_or_else(|| invalid(key, "must be an absolute http:// or https:// URL"))?;
+        for (key, url) in [
+            ("server.public_url", &self.server.public_url),
+            ("server.frontend_url", &self.server.frontend_url),
+        ] {
+            origin_of(url)
+                .ok_or_else(|| invalid(key, "must be an absolute http:// or https:// URL"))?;
         }
         for origin in &self.server.allowed_origins {
-            origin_of(origin).ok_or_else(|| invalid("server.allowed_origins", format!("{origin:?} is not an origin")))?;
+            origin_of(origin).ok_or_else(|| {
+                invalid(
+                    "server.allowed_origins",
+                    format!("{origin:?} is not an origin"),
+                )
+            })?;
         }
         self.trusted_proxies()?;
         if self.server.max_body_bytes < 1024 {
@@ -271,23 +299,43 @@ impl Settings {
         for (key, secs) in [
             ("tokens.access_ttl_secs", self.tokens.access_ttl_secs),
             ("tokens.refresh_ttl_secs", self.tokens.refresh_ttl_secs),
-            ("tokens.mfa_pending_ttl_secs", self.tokens.mfa_pending_ttl_secs),
+            (
+                "tokens.mfa_pending_ttl_secs",
+                self.tokens.mfa_pending_ttl_secs,
+            ),
             ("tokens.reset_ttl_secs", self.tokens.reset_ttl_secs),
-            ("rate_limit.login_ip_window_secs", self.rate_limit.login_ip_window_secs),
-            ("rate_limit.login_account_window_secs", self.rate_limit.login_account_window_secs),
+            (
+                "rate_limit.login_ip_window_secs",
+                self.rate_limit.login_ip_window_secs,
+            ),
+            (
+                "rate_limit.login_account_window_secs",
+                self.rate_limit.login_account_window_secs,
+            ),
             ("rate_limit.login_per_ip", self.rate_limit.login_per_ip),
-            ("rate_limit.login_failures_per_account", self.rate_limit.login_failures_per_account),
+            (
+                "rate_limit.login_failures_per_account",
+                self.rate_limit.login_failures_per_account,
+            ),
         ] {
             if secs == 0 {
                 return Err(invalid(key, "must be greater than 0"));
             }
         }
-        if self.rate_limit.login_ip_window_secs > 86_400 || self.rate_limit.login_account_window_secs > 86_400 {
-            return Err(invalid("rate_limit", "windows longer than a day are not supported"));
+        if self.rate_limit.login_ip_window_secs > 86_400
+            || self.rate_limit.login_account_window_secs > 86_400
+        {
+            return Err(invalid(
+                "rate_limit",
+                "windows longer than a day are not supported",
+            ));
         }
         if let Some(key) = &self.tokens.signing_key {
-            authd_session::SigningKey::from_hex(authd_session::KeyId(self.tokens.signing_key_id), key)
-                .map_err(|e| invalid("tokens.signing_key", e))?;
+            authd_session::SigningKey::from_hex(
+                authd_session::KeyId(self.tokens.signing_key_id),
+                key,
+            )
+            .map_err(|e| invalid("tokens.signing_key", e))?;
         }
         Ok(())
     }
@@ -305,7 +353,10 @@ impl Settings {
     /// # Errors
     /// When `server.bind` is not `IP:PORT`.
     pub fn bind_address(&self) -> Result<SocketAddr, ConfigError> {
-        self.server.bind.parse().map_err(|_| invalid("server.bind", "must be IP:PORT, e.g. 127.0.0.1:8080"))
+        self.server
+            .bind
+            .parse()
+            .map_err(|_| invalid("server.bind", "must be IP:PORT, e.g. 127.0.0.1:8080"))
     }
 
     /// The parsed trusted proxies.
@@ -320,7 +371,12 @@ impl Settings {
                 let raw = raw.trim();
                 raw.parse::<IpNet>()
                     .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| invalid("server.trusted_proxies", format!("{raw:?} is not an IP or CIDR")))
+                    .map_err(|_| {
+                        invalid(
+                            "server.trusted_proxies",
+                            format!("{raw:?} is not an IP or CIDR"),
+                        )
+                    })
             })
             .collect()
     }
@@ -339,11 +395,17 @@ fn scrypt_params_valid(password: &PasswordSettings) -> Result<(), ConfigError> {
         return Err(invalid("password.scrypt_log_n", "must be between 1 and 30"));
     }
     if password.scrypt_r == 0 || password.scrypt_p == 0 {
-        return Err(invalid("password.scrypt_r", "scrypt r and p must be at least 1"));
+        return Err(invalid(
+            "password.scrypt_r",
+            "scrypt r and p must be at least 1",
+        ));
     }
     let memory = 128u64 << password.scrypt_log_n;
     if memory.saturating_mul(u64::from(password.scrypt_r)) > 4 << 30 {
-        return Err(invalid("password.scrypt_log_n", "this cost needs more than 4 GiB per hash"));
+        return Err(invalid(
+            "password.scrypt_log_n",
+            "this cost needs more than 4 GiB per hash",
+        ));
     }
     Ok(())
 }
@@ -368,7 +430,10 @@ mod tests {
     use super::*;
 
     fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let env = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
         Settings::load(None, &env)
     }
 
@@ -380,9 +445,22 @@ mod tests {
         assert_eq!(s.server.public_url, "http://localhost:8080");
         assert_eq!(s.server.frontend_url, "http://localhost:3000");
         assert!(s.cookies.secure);
-        assert_eq!((s.password.scrypt_log_n, s.password.scrypt_r, s.password.scrypt_p), (17, 8, 1));
-        assert_eq!((s.tokens.access_ttl_secs, s.tokens.refresh_ttl_secs), (900, 2_592_000));
-        assert_eq!((s.tokens.mfa_pending_ttl_secs, s.tokens.reset_ttl_secs), (300, 3600));
+        assert_eq!(
+            (
+                s.password.scrypt_log_n,
+                s.password.scrypt_r,
+                s.password.scrypt_p
+            ),
+            (17, 8, 1)
+        );
+        assert_eq!(
+            (s.tokens.access_ttl_secs, s.tokens.refresh_ttl_secs),
+            (900, 2_592_000)
+        );
+        assert_eq!(
+            (s.tokens.mfa_pending_ttl_secs, s.tokens.reset_ttl_secs),
+            (300, 3600)
+        );
         assert!(s.rate_limit.enabled);
     }
 
@@ -393,20 +471,39 @@ mod tests {
             ("AUTHD__COOKIES__SECURE", "false"),
             ("AUTHD__PASSWORD__SCRYPT_LOG_N", "10"),
             ("AUTHD__RATE_LIMIT__ENABLED", "false"),
-            ("AUTHD__SERVER__ALLOWED_ORIGINS", "https://a.example,https://b.example"),
+            (
+                "AUTHD__SERVER__ALLOWED_ORIGINS",
+                "https://a.example,https://b.example",
+            ),
         ])
         .unwrap();
         assert_eq!(s.server.bind, "0.0.0.0:9000");
         assert!(!s.cookies.secure);
         assert_eq!(s.password.scrypt_log_n, 10);
         assert!(!s.rate_limit.enabled);
-        assert_eq!(s.allowed_origins(), ["http://localhost:3000", "https://a.example", "https://b.example"]);
+        assert_eq!(
+            s.allowed_origins(),
+            [
+                "http://localhost:3000",
+                "https://a.example",
+                "https://b.example"
+            ]
+        );
     }
 
     #[test]
     fn database_url_comes_from_either_variable_and_the_authd_one_wins() {
-        assert_eq!(load(&[("DATABASE_URL", "postgres://u@h/db")]).unwrap().database.url, "postgres://u@h/db");
-        let both = load(&[("DATABASE_URL", "postgres://u@h/db"), ("AUTHD__DATABASE__URL", "sqlite://x.db")]);
+        assert_eq!(
+            load(&[("DATABASE_URL", "postgres://u@h/db")])
+                .unwrap()
+                .database
+                .url,
+            "postgres://u@h/db"
+        );
+        let both = load(&[
+            ("DATABASE_URL", "postgres://u@h/db"),
+            ("AUTHD__DATABASE__URL", "sqlite://x.db"),
+        ]);
         assert_eq!(both.unwrap().database.url, "sqlite://x.db");
     }
 
@@ -414,8 +511,17 @@ mod tests {
     fn a_toml_file_sits_between_defaults_and_environment() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("authd.toml");
-        std::fs::write(&path, "[server]\nbind = \"127.0.0.1:7000\"\n[cookies]\nsecure = false\n").unwrap();
-        let env = [("AUTHD__SERVER__BIND".to_owned(), "127.0.0.1:7001".to_owned())].into_iter().collect();
+        std::fs::write(
+            &path,
+            "[server]\nbind = \"127.0.0.1:7000\"\n[cookies]\nsecure = false\n",
+        )
+        .unwrap();
+        let env = [(
+            "AUTHD__SERVER__BIND".to_owned(),
+            "127.0.0.1:7001".to_owned(),
+        )]
+        .into_iter()
+        .collect();
         let s = Settings::load(Some(&path), &env).unwrap();
         assert_eq!(s.server.bind, "127.0.0.1:7001");
         assert!(!s.cookies.secure);
@@ -426,11 +532,27 @@ mod tests {
         let cases: &[(&str, &str, &str)] = &[
             ("AUTHD__SERVER__BIND", "nonsense", "server.bind"),
             ("AUTHD__DATABASE__URL", "mysql://x", "database.url"),
-            ("AUTHD__PASSWORD__SCRYPT_LOG_N", "40", "password.scrypt_log_n"),
+            (
+                "AUTHD__PASSWORD__SCRYPT_LOG_N",
+                "40",
+                "password.scrypt_log_n",
+            ),
             ("AUTHD__PASSWORD__SCRYPT_LOG_N", "abc", "scrypt_log_n"),
-            ("AUTHD__SERVER__FRONTEND_URL", "localhost:3000", "server.frontend_url"),
-            ("AUTHD__TOKENS__ACCESS_TTL_SECS", "0", "tokens.access_ttl_secs"),
-            ("AUTHD__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,bogus", "server.trusted_proxies"),
+            (
+                "AUTHD__SERVER__FRONTEND_URL",
+                "localhost:3000",
+                "server.frontend_url",
+            ),
+            (
+                "AUTHD__TOKENS__ACCESS_TTL_SECS",
+                "0",
+                "tokens.access_ttl_secs",
+            ),
+            (
+                "AUTHD__SERVER__TRUSTED_PROXIES",
+                "10.0.0.0/8,bogus",
+                "server.trusted_proxies",
+            ),
             ("AUTHD__TOKENS__SIGNING_KEY", "abcd", "tokens.signing_key"),
             ("AUTHD__SERVER__NO_SUCH_KEY", "1", "no_such_key"),
         ];
@@ -442,7 +564,10 @@ mod tests {
 
     #[test]
     fn origins_are_scheme_and_authority_only() {
-        assert_eq!(origin_of("https://App.Example.com:8443/path?q").as_deref(), Some("https://app.example.com:8443"));
+        assert_eq!(
+            origin_of("https://App.Example.com:8443/path?q").as_deref(),
+            Some("https://app.example.com:8443")
+        );
         assert_eq!(origin_of("ftp://x"), None);
         assert_eq!(origin_of("https://user@host"), None);
         assert_eq!(origin_of("/relative"), None);

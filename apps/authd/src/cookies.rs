@@ -13,19 +13,40 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 
 /// The access-token cookie, living as long as the token.
 pub fn access(value: &str, max_age_secs: i64, web: &WebSettings) -> Cookie<'static> {
-    build(ACCESS_COOKIE, value.to_owned(), "/", SameSite::Lax, max_age_secs, web)
+    build(
+        ACCESS_COOKIE,
+        value.to_owned(),
+        "/",
+        SameSite::Lax,
+        max_age_secs,
+        web,
+    )
 }
 
 /// The refresh-token cookie.
 pub fn refresh(value: &str, web: &WebSettings) -> Cookie<'static> {
-    build(REFRESH_COOKIE, value.to_owned(), "/auth", SameSite::Strict, web.refresh_ttl_secs, web)
+    build(
+        REFRESH_COOKIE,
+        value.to_owned(),
+        "/auth",
+        SameSite::Strict,
+        web.refresh_ttl_secs,
+        web,
+    )
 }
 
 /// Expired copies of both cookies, which make the browser drop them.
 pub fn cleared(web: &WebSettings) -> [Cookie<'static>; 2] {
     [
         build(ACCESS_COOKIE, String::new(), "/", SameSite::Lax, 0, web),
-        build(REFRESH_COOKIE, String::new(), "/auth", SameSite::Strict, 0, web),
+        build(
+            REFRESH_COOKIE,
+            String::new(),
+            "/auth",
+            SameSite::Strict,
+            0,
+            web,
+        ),
     ]
 }
 

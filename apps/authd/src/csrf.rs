@@ -18,22 +18,35 @@ pub async fn check_origin(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
     if is_forbidden(&req) {
-        return Ok(req.error_response(ApiError::ForbiddenOrigin).map_into_right_body());
+        return Ok(req
+            .error_response(ApiError::ForbiddenOrigin)
+            .map_into_right_body());
     }
-    next.call(req).await.map(ServiceResponse::map_into_left_body)
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
 }
 
 fn is_forbidden(req: &ServiceRequest) -> bool {
     let state_changing = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let has_auth_cookie = req.cookie(ACCESS_COOKIE).is_some() || req.cookie(REFRESH_COOKIE).is_some();
+    let has_auth_cookie =
+        req.cookie(ACCESS_COOKIE).is_some() || req.cookie(REFRESH_COOKIE).is_some();
     if !state_changing || !has_auth_cookie {
         return false;
     }
-    let Some(origin) = req.headers().get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    else {
         return false;
     };
-    let allowed = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.web.allowed_origins.iter().any(|a| a.eq_ignore_ascii_case(origin)));
+    let allowed = req.app_data::<web::Data<AppState>>().is_some_and(|state| {
+        state
+            .web
+            .allowed_origins
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(origin))
+    });
     !allowed
 }

@@ -100,10 +100,13 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidRequest(_) | Self::WeakPassword(_) | Self::EmailTaken => StatusCode::BAD_REQUEST,
-            Self::InvalidCredentials | Self::Unauthorized | Self::MfaRequired | Self::InvalidToken => {
-                StatusCode::UNAUTHORIZED
+            Self::InvalidRequest(_) | Self::WeakPassword(_) | Self::EmailTaken => {
+                StatusCode::BAD_REQUEST
             }
+            Self::InvalidCredentials
+            | Self::Unauthorized
+            | Self::MfaRequired
+            | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -128,7 +131,10 @@ impl ResponseError for ApiError {
             _ => {}
         }
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
-        response.json(ErrorBody { error: self.code(), message: self.to_string() })
+        response.json(ErrorBody {
+            error: self.code(),
+            message: self.to_string(),
+        })
     }
 }
 
@@ -160,8 +166,12 @@ impl From<SessionError> for ApiError {
     fn from(err: SessionError) -> Self {
         match err {
             SessionError::InvalidAccessToken => Self::Unauthorized,
-            SessionError::InvalidRefreshToken | SessionError::RefreshTokenReused => Self::InvalidToken,
-            SessionError::Key(_) | SessionError::Token(_) | SessionError::Store(_) => Self::internal(err),
+            SessionError::InvalidRefreshToken | SessionError::RefreshTokenReused => {
+                Self::InvalidToken
+            }
+            SessionError::Key(_) | SessionError::Token(_) | SessionError::Store(_) => {
+                Self::internal(err)
+            }
         }
     }
 }
@@ -181,7 +191,10 @@ mod tests {
     async fn rendered(err: ApiError) -> (StatusCode, serde_json::Value, Option<String>) {
         let response = err.error_response();
         let status = response.status();
-        let retry = response.headers().get(header::RETRY_AFTER).map(|v| v.to_str().unwrap().to_owned());
+        let retry = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .map(|v| v.to_str().unwrap().to_owned());
         let body = to_bytes(response.into_body()).await.unwrap();
         (status, serde_json::from_slice(&body).unwrap(), retry)
     }
@@ -190,7 +203,11 @@ mod tests {
     async fn each_error_has_its_status_and_code() {
         let cases = [
             (ApiError::InvalidRequest("x".into()), 400, "invalid_request"),
-            (ApiError::WeakPassword(PasswordProblem::Common), 400, "weak_password"),
+            (
+                ApiError::WeakPassword(PasswordProblem::Common),
+                400,
+                "weak_password",
+            ),
             (ApiError::EmailTaken, 400, "email_taken"),
             (ApiError::InvalidCredentials, 401, "invalid_credentials"),
             (ApiError::Unauthorized, 401, "unauthorized"),
@@ -199,7 +216,11 @@ mod tests {
             (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
-            (ApiError::RateLimited { retry_after: 30 }, 429, "rate_limited"),
+            (
+                ApiError::RateLimited { retry_after: 30 },
+                429,
+                "rate_limited",
+            ),
             (ApiError::Busy, 503, "unavailable"),
         ];
         for (err, status, code) in cases {
@@ -221,16 +242,34 @@ mod tests {
 
     #[actix_web::test]
     async fn throttling_answers_carry_retry_after() {
-        assert_eq!(rendered(ApiError::RateLimited { retry_after: 42 }).await.2.as_deref(), Some("42"));
+        assert_eq!(
+            rendered(ApiError::RateLimited { retry_after: 42 })
+                .await
+                .2
+                .as_deref(),
+            Some("42")
+        );
         assert_eq!(rendered(ApiError::Busy).await.2.as_deref(), Some("1"));
     }
 
     #[test]
     fn domain_errors_map_to_the_contract() {
-        assert_eq!(ApiError::from(IdentityError::InvalidEmail).code(), "invalid_request");
-        assert_eq!(ApiError::from(IdentityError::EmailTaken).code(), "email_taken");
+        assert_eq!(
+            ApiError::from(IdentityError::InvalidEmail).code(),
+            "invalid_request"
+        );
+        assert_eq!(
+            ApiError::from(IdentityError::EmailTaken).code(),
+            "email_taken"
+        );
         assert_eq!(ApiError::from(IdentityError::Busy).code(), "unavailable");
-        assert_eq!(ApiError::from(SessionError::RefreshTokenReused).code(), "invalid_token");
-        assert_eq!(ApiError::from(SessionError::InvalidAccessToken).code(), "unauthorized");
+        assert_eq!(
+            ApiError::from(SessionError::RefreshTokenReused).code(),
+            "invalid_token"
+        );
+        assert_eq!(
+            ApiError::from(SessionError::InvalidAccessToken).code(),
+            "unauthorized"
+        );
     }
 }

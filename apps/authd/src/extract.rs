@@ -32,7 +32,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             let bytes = bytes.await.map_err(|_| too_large())?;
             if !is_json {
-                return Err(ApiError::InvalidRequest("Content-Type must be application/json".into()));
+                return Err(ApiError::InvalidRequest(
+                    "Content-Type must be application/json".into(),
+                ));
             }
             parse(&bytes).map(Self)
         })
@@ -70,21 +72,32 @@ fn is_json(req: &HttpRequest) -> bool {
 
 /// Parses JSON, describing failures without echoing values.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| describe(&err))?;
-    deserializer.end().map_err(|_| ApiError::InvalidRequest("request body is not valid JSON".into()))?;
-    Ok(value)
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|_| ApiError::InvalidRequest("request body is not valid JSON".into()))?;
+    // serde would also accept a struct as an array of its fields; the contract speaks of objects only.
+    if !value.is_object() {
+        return Err(ApiError::InvalidRequest(
+            "request body must be a JSON object".into(),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| describe(&err))
 }
 
 fn describe(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     use serde_json::error::Category;
     let inner = err.inner();
     let message = match inner.classify() {
-        Category::Syntax | Category::Eof | Category::Io => "request body is not valid JSON".to_owned(),
+        Category::Syntax | Category::Eof | Category::Io => {
+            "request body is not valid JSON".to_owned()
+        }
         Category::Data => {
             let detail = without_values(&inner.to_string());
             let path = err.path().to_string();
-            if path == "." || detail.starts_with("missing field") { detail } else { format!("field `{path}`: {detail}") }
+            if path == "." || detail.starts_with("missing field") {
+                detail
+            } else {
+                format!("field `{path}`: {detail}")
+            }
         }
     };
     ApiError::InvalidRequest(message)
@@ -100,7 +113,11 @@ fn without_values(message: &str) -> String {
     match message.split_once(", expected ") {
         Some((found, expected)) => {
             // "invalid type: string \"secret\"" -> "string"
-            let kind = found.split(": ").nth(1).and_then(|k| k.split_whitespace().next()).unwrap_or("value");
+            let kind = found
+                .split(": ")
+                .nth(1)
+                .and_then(|k| k.split_whitespace().next())
+                .unwrap_or("value");
             format!("expected {expected}, found {kind}")
         }
         None if message.starts_with("invalid") => "invalid value".to_owned(),
@@ -145,14 +162,23 @@ mod tests {
         struct Numeric {
             code: u32,
         }
-        let Err(ApiError::InvalidRequest(m)) = parse::<Numeric>(br#"{"code":"hunter2"}"#) else { panic!() };
+        let Err(ApiError::InvalidRequest(m)) = parse::<Numeric>(br#"{"code":"hunter2"}"#) else {
+            panic!()
+        };
         assert_eq!(m, "field `code`: expected u32, found string");
     }
 
     #[test]
     fn malformed_json_and_trailing_garbage_are_refused() {
         assert_eq!(message(r#"{"email":"#), "request body is not valid JSON");
-        assert_eq!(message(r#"{"email":"a","password":"b"} x"#), "request body is not valid JSON");
-        assert_eq!(message("null"), "expected struct Login, found null");
+        assert_eq!(
+            message(r#"{"email":"a","password":"b"} x"#),
+            "request body is not valid JSON"
+        );
+        assert_eq!(message("null"), "request body must be a JSON object");
+        assert_eq!(
+            message(r#"["a@b.c", "pw"]"#),
+            "request body must be a JSON object"
+        );
     }
 }

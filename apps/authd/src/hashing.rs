@@ -33,8 +33,17 @@ impl BoundedHasher {
         &self,
         job: impl FnOnce(&ScryptHasher) -> Result<T, IdentityError> + Send + 'static,
     ) -> Result<T, IdentityError> {
-        let admission = self.admitted.clone().try_acquire_owned().map_err(|_| IdentityError::Busy)?;
-        let slot = self.running.clone().acquire_owned().await.map_err(|_| IdentityError::Busy)?;
+        let admission = self
+            .admitted
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| IdentityError::Busy)?;
+        let slot = self
+            .running
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| IdentityError::Busy)?;
         let scrypt = Arc::clone(&self.scrypt);
         // The permits move into the blocking task: if the client goes away, the computation still counts
         // against the limit until it really ends.
@@ -54,10 +63,15 @@ impl PasswordHasher for BoundedHasher {
         self.run(move |scrypt| scrypt.hash(&password, &salt)).await
     }
 
-    async fn verify(&self, password: &Secret, hash: Option<&PasswordHash>) -> Result<Verification, IdentityError> {
+    async fn verify(
+        &self,
+        password: &Secret,
+        hash: Option<&PasswordHash>,
+    ) -> Result<Verification, IdentityError> {
         let password = password.clone();
         let hash = hash.cloned();
-        self.run(move |scrypt| scrypt.verify(&password, hash.as_ref())).await
+        self.run(move |scrypt| scrypt.verify(&password, hash.as_ref()))
+            .await
     }
 }
 
@@ -77,7 +91,10 @@ mod tests {
         let hasher = hasher(1, 1, 4);
         let password = NewPassword::parse(Secret::new("a long passphrase")).unwrap();
         let hash = hasher.hash(&password).await.unwrap();
-        let ok = hasher.verify(&Secret::new("a long passphrase"), Some(&hash)).await.unwrap();
+        let ok = hasher
+            .verify(&Secret::new("a long passphrase"), Some(&hash))
+            .await
+            .unwrap();
         assert_eq!(ok, Verification::Match { rehash: false });
     }
 
@@ -91,7 +108,10 @@ mod tests {
             hasher.verify(&secret, None),
             hasher.verify(&secret, None)
         );
-        let busy = [&a, &b, &c].iter().filter(|r| matches!(r, Err(IdentityError::Busy))).count();
+        let busy = [&a, &b, &c]
+            .iter()
+            .filter(|r| matches!(r, Err(IdentityError::Busy)))
+            .count();
         assert_eq!(busy, 1, "{a:?} {b:?} {c:?}");
     }
 }

@@ -14,7 +14,9 @@ use actix_web::web;
 use crate::state::AppState;
 
 /// Latency bucket bounds, in seconds.
-const BUCKETS: [f64; 11] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+const BUCKETS: [f64; 11] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
 
 #[derive(Debug, Default)]
 struct Histogram {
@@ -42,7 +44,10 @@ impl Metrics {
     /// Records one answered request.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         let mut registry = self.registry();
-        let histogram = registry.requests.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        let histogram = registry
+            .requests
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default();
         histogram.count += 1;
         histogram.sum += seconds;
         for (bound, bucket) in BUCKETS.iter().zip(histogram.buckets.iter_mut()) {
@@ -63,17 +68,36 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP authd_http_requests_total HTTP requests answered.\n# TYPE authd_http_requests_total counter\n");
         for ((method, route, status), h) in &registry.requests {
-            let _ = writeln!(out, "authd_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "authd_http_requests_total{{method=\"{method}\",route=\"{route}\",status=\"{status}\"}} {}",
+                h.count
+            );
         }
         out.push_str("# HELP authd_http_request_duration_seconds Time to answer.\n# TYPE authd_http_request_duration_seconds histogram\n");
         for ((method, route, status), h) in &registry.requests {
             let labels = format!("method=\"{method}\",route=\"{route}\",status=\"{status}\"");
             for (bound, count) in BUCKETS.iter().zip(h.buckets) {
-                let _ = writeln!(out, "authd_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}");
+                let _ = writeln!(
+                    out,
+                    "authd_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {count}"
+                );
             }
-            let _ = writeln!(out, "authd_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "authd_http_request_duration_seconds_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "authd_http_request_duration_seconds_count{{{labels}}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "authd_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+                h.count
+            );
+            let _ = writeln!(
+                out,
+                "authd_http_request_duration_seconds_sum{{{labels}}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "authd_http_request_duration_seconds_count{{{labels}}} {}",
+                h.count
+            );
         }
         out.push_str("# HELP authd_logins_total Password logins by outcome.\n# TYPE authd_logins_total counter\n");
         for (outcome, count) in &registry.logins {
@@ -90,12 +114,22 @@ pub async fn record(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
-    let metrics = req.app_data::<web::Data<AppState>>().map(|state| state.metrics.clone());
+    let metrics = req
+        .app_data::<web::Data<AppState>>()
+        .map(|state| state.metrics.clone());
     let method = req.method().to_string();
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
-        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
+        let route = response
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        metrics.observe(
+            &method,
+            &route,
+            response.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
     }
     Ok(response)
 }
@@ -111,7 +145,9 @@ mod tests {
         metrics.observe("POST", "/auth/login", 200, 0.3);
         metrics.login("success");
         let text = metrics.render();
-        assert!(text.contains("authd_http_requests_total{method=\"POST\",route=\"/auth/login\",status=\"200\"} 2"));
+        assert!(text.contains(
+            "authd_http_requests_total{method=\"POST\",route=\"/auth/login\",status=\"200\"} 2"
+        ));
         assert!(text.contains("le=\"0.025\"} 1"));
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("authd_logins_total{outcome=\"success\"} 1"));

@@ -50,7 +50,10 @@ pub enum StartupError {
 /// # Errors
 /// A [`StartupError`] saying which part failed.
 pub async fn build_state(settings: &Settings, clock: AppClock) -> Result<AppState, StartupError> {
-    let options = PoolOptions { max_connections: settings.database.max_connections, ..PoolOptions::default() };
+    let options = PoolOptions {
+        max_connections: settings.database.max_connections,
+        ..PoolOptions::default()
+    };
     let store = Store::open(&settings.database_url()?, options);
     let applied = store.migrate().await?;
     tracing::info!(backend = ?store.backend(), applied, "database ready");
@@ -62,11 +65,21 @@ pub async fn build_state(settings: &Settings, clock: AppClock) -> Result<AppStat
         .await
         .map_err(|e| StartupError::Setup(e.to_string()))?
         .map_err(|e| StartupError::Setup(e.to_string()))?;
-    let hasher = BoundedHasher::new(scrypt, settings.password.concurrency(), settings.password.hash_queue);
+    let hasher = BoundedHasher::new(
+        scrypt,
+        settings.password.concurrency(),
+        settings.password.hash_queue,
+    );
 
     Ok(AppState {
         identity: IdentityService::new(store.clone(), hasher, clock.clone(), OsRandom),
-        sessions: SessionService::new(store.clone(), keys, settings.tokens.policy(), clock.clone(), OsRandom),
+        sessions: SessionService::new(
+            store.clone(),
+            keys,
+            settings.tokens.policy(),
+            clock.clone(),
+            OsRandom,
+        ),
         throttle: Throttle::new(store.clone(), settings.rate_limit.clone(), clock),
         web: WebSettings {
             secure_cookies: settings.cookies.secure,
@@ -81,10 +94,16 @@ pub async fn build_state(settings: &Settings, clock: AppClock) -> Result<AppStat
 }
 
 /// The configured key, or the one stored in the database (generated on first start).
-async fn signing_keys(settings: &Settings, store: &Store, clock: &dyn Clock) -> Result<KeyRing, StartupError> {
+async fn signing_keys(
+    settings: &Settings,
+    store: &Store,
+    clock: &dyn Clock,
+) -> Result<KeyRing, StartupError> {
     let setup = |e: authd_session::SessionError| StartupError::Setup(format!("signing key: {e}"));
     if let Some(hex) = &settings.tokens.signing_key {
-        return Ok(KeyRing::single(SigningKey::from_hex(KeyId(settings.tokens.signing_key_id), hex).map_err(setup)?));
+        return Ok(KeyRing::single(
+            SigningKey::from_hex(KeyId(settings.tokens.signing_key_id), hex).map_err(setup)?,
+        ));
     }
     let fresh = SigningKey::generate(KeyId(1), &OsRandom).map_err(setup)?;
     let candidate = StoredSigningKey {
@@ -119,7 +138,9 @@ pub fn app(
         .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_request(&err)))
         .configure(routes::configure)
         .service(Scalar::with_url("/docs", ApiDoc::openapi()).title("authd API"))
-        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }))
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+        }))
         .wrap(from_fn(csrf::check_origin))
         .wrap(cors)
         .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
@@ -142,7 +163,9 @@ fn invalid_request(err: &dyn std::fmt::Display) -> actix_web::Error {
 fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
     let (req, _) = res.into_parts();
     let response = ApiError::MethodNotAllowed.error_response();
-    Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, response).map_into_right_body()))
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
 }
 
 /// CORS with credentials for the allowed origins only; other origins get no CORS headers at all (and
@@ -151,7 +174,9 @@ fn cors(allowed: &[String]) -> Cors {
     let allowed = allowed.to_vec();
     Cors::default()
         .allowed_origin_fn(move |origin, _| {
-            origin.to_str().is_ok_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o)))
+            origin
+                .to_str()
+                .is_ok_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o)))
         })
         .allowed_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])

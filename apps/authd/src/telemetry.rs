@@ -16,8 +16,14 @@ pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let request_id = request.extensions().get::<RequestId>().map(ToString::to_string).unwrap_or_default();
-        let route = request.match_pattern().unwrap_or_else(|| request.path().to_owned());
+        let request_id = request
+            .extensions()
+            .get::<RequestId>()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let route = request
+            .match_pattern()
+            .unwrap_or_else(|| request.path().to_owned());
         tracing::info_span!("request", request_id = %request_id, method = %request.method(), route = %route)
     }
 
@@ -25,7 +31,10 @@ impl RootSpanBuilder for RequestSpan {
         let _entered = span.enter();
         match outcome {
             Ok(response) => tracing::info!(status = response.status().as_u16(), "answered"),
-            Err(err) => tracing::warn!(status = err.as_response_error().status_code().as_u16(), "failed"),
+            Err(err) => tracing::warn!(
+                status = err.as_response_error().status_code().as_u16(),
+                "failed"
+            ),
         }
     }
 }
@@ -38,7 +47,9 @@ pub async fn echo_request_id(
     let request_id = req.extensions().get::<RequestId>().map(ToString::to_string);
     let mut response = next.call(req).await?;
     if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok()) {
-        response.headers_mut().insert(HeaderName::from_static("x-request-id"), id);
+        response
+            .headers_mut()
+            .insert(HeaderName::from_static("x-request-id"), id);
     }
     Ok(response)
 }

@@ -22,14 +22,20 @@ pub struct Throttle {
 
 impl std::fmt::Debug for Throttle {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Throttle").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Throttle")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
 impl Throttle {
     /// Limits as configured.
     pub fn new(store: Store, settings: RateLimitSettings, clock: Arc<dyn Clock>) -> Self {
-        Self { store, settings, clock }
+        Self {
+            store,
+            settings,
+            clock,
+        }
     }
 
     /// Counts a login attempt from `ip` and refuses it when the IP or the account is over its limit.
@@ -43,12 +49,22 @@ impl Throttle {
         let now = self.clock.now();
         if let Some(ip) = ip {
             let window = secs(self.settings.login_ip_window_secs);
-            let state = self.store.hit_rate_limit(&format!("login:ip:{ip}"), window, now).await?;
+            let state = self
+                .store
+                .hit_rate_limit(&format!("login:ip:{ip}"), window, now)
+                .await?;
             refuse_over(state, self.settings.login_per_ip, now)?;
         }
         let window = secs(self.settings.login_account_window_secs);
-        let state = self.store.peek_rate_limit(&account_bucket(email), window, now).await?;
-        refuse_over(state, self.settings.login_failures_per_account.saturating_sub(1), now)
+        let state = self
+            .store
+            .peek_rate_limit(&account_bucket(email), window, now)
+            .await?;
+        refuse_over(
+            state,
+            self.settings.login_failures_per_account.saturating_sub(1),
+            now,
+        )
     }
 
     /// Counts a failed login against the account.
@@ -58,7 +74,9 @@ impl Throttle {
     pub async fn after_failure(&self, email: &str) -> Result<(), StoreError> {
         if self.settings.enabled {
             let window = secs(self.settings.login_account_window_secs);
-            self.store.hit_rate_limit(&account_bucket(email), window, self.clock.now()).await?;
+            self.store
+                .hit_rate_limit(&account_bucket(email), window, self.clock.now())
+                .await?;
         }
         Ok(())
     }
@@ -77,7 +95,10 @@ impl Throttle {
 
 /// The account's bucket is keyed by a hash of the normalised email, so attempted addresses are not stored.
 fn account_bucket(email: &str) -> String {
-    format!("login:account:{}", TokenHash::of(&email.trim().to_lowercase()).as_str())
+    format!(
+        "login:account:{}",
+        TokenHash::of(&email.trim().to_lowercase()).as_str()
+    )
 }
 
 fn secs(n: u32) -> Duration {
@@ -86,7 +107,9 @@ fn secs(n: u32) -> Duration {
 
 fn refuse_over(state: RateWindow, limit: u32, now: OffsetDateTime) -> Result<(), ApiError> {
     if state.hits > limit {
-        let retry_after = u64::try_from((state.resets_at - now).whole_seconds()).unwrap_or(1).max(1);
+        let retry_after = u64::try_from((state.resets_at - now).whole_seconds())
+            .unwrap_or(1)
+            .max(1);
         return Err(ApiError::RateLimited { retry_after });
     }
     Ok(())

@@ -1,5 +1,12 @@
 //! The register and login use cases, against in-memory fakes and a fixed clock.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use authd_identity::{
     IdentityError, IdentityService, PasswordProblem, Registration, Role, ScryptCost,
 };

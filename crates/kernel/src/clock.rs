@@ -17,7 +17,14 @@ impl Clock for SystemClock {
     /// as it was written.
     fn now(&self) -> OffsetDateTime {
         let now = OffsetDateTime::now_utc();
-        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+        now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)
+            .unwrap_or(now)
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
+    fn now(&self) -> OffsetDateTime {
+        (**self).now()
     }
 }
 
@@ -28,11 +35,5 @@ mod tests {
     #[test]
     fn the_system_clock_keeps_microseconds() {
         assert_eq!(SystemClock.now().nanosecond() % 1_000, 0);
-    }
-}
-
-impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
-    fn now(&self) -> OffsetDateTime {
-        (**self).now()
     }
 }

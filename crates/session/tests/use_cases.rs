@@ -1,5 +1,12 @@
 //! Session use cases against in-memory fakes and a fixed clock: issue, authenticate, rotate, reuse, revoke.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use authd_kernel::{OsRandom, Secret, UserId};
 use authd_session::{
     KeyId, KeyRing, MfaStatus, SessionError, SessionPolicy, SessionService, SigningKey,

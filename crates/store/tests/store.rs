@@ -1,5 +1,12 @@
 //! The store's suite, run against real SQLite and real PostgreSQL: every test below runs once per backend.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests fail loudly"
+)]
+
 use authd_identity::ports::UserRepository;
 use authd_identity::{DisplayName, Email, IdentityError, NewWorkspace, PasswordHash, Role, User};
 use authd_kernel::{OpaqueToken, OsRandom, Secret, SystemClock, TokenHash, UserId};

@@ -7,7 +7,8 @@ use authd_kernel::Secret;
 use authd_session::MfaStatus;
 
 use crate::api::{
-    self, AuthenticatedResponse, LoginBody, RefreshBody, RegisterBody, SecretField, StatusResponse, ValidateResponse,
+    self, AuthenticatedResponse, LoginBody, RefreshBody, RegisterBody, SecretField, StatusResponse,
+    ValidateResponse,
 };
 use crate::auth::{FullSession, access_token};
 use crate::client_ip::client_ip;
@@ -28,12 +29,27 @@ use crate::state::AppState;
         (status = 503, description = "Password hashing saturated; retry", body = ErrorBody),
     )
 )]
-pub async fn register(state: web::Data<AppState>, body: JsonBody<RegisterBody>) -> Result<HttpResponse, ApiError> {
+pub async fn register(
+    state: web::Data<AppState>,
+    body: JsonBody<RegisterBody>,
+) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let registration = Registration { email: body.email, name: body.name, password: body.password.into_secret() };
+    let registration = Registration {
+        email: body.email,
+        name: body.name,
+        password: body.password.into_secret(),
+    };
     let user = state.identity.register(registration).await?;
-    let tokens = state.sessions.start(user.id, MfaStatus::NotEnrolled).await?;
-    Ok(api::authenticated(StatusCode::CREATED, &user, tokens, &state.web))
+    let tokens = state
+        .sessions
+        .start(user.id, MfaStatus::NotEnrolled)
+        .await?;
+    Ok(api::authenticated(
+        StatusCode::CREATED,
+        &user,
+        tokens,
+        &state.web,
+    ))
 }
 
 /// Checks email and password and signs the user in.
@@ -56,13 +72,24 @@ pub async fn login(
     body: JsonBody<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginBody { email, password } = body.0;
-    state.throttle.before_login(client_ip(&req, &state.web.trusted_proxies), &email).await?;
+    state
+        .throttle
+        .before_login(client_ip(&req, &state.web.trusted_proxies), &email)
+        .await?;
     match state.identity.login(&email, &password.into_secret()).await {
         Ok(user) => {
             state.throttle.after_success(&email).await?;
             state.metrics.login("success");
-            let tokens = state.sessions.start(user.id, MfaStatus::NotEnrolled).await?;
-            Ok(api::authenticated(StatusCode::OK, &user, tokens, &state.web))
+            let tokens = state
+                .sessions
+                .start(user.id, MfaStatus::NotEnrolled)
+                .await?;
+            Ok(api::authenticated(
+                StatusCode::OK,
+                &user,
+                tokens,
+                &state.web,
+            ))
         }
         Err(IdentityError::InvalidCredentials) => {
             state.throttle.after_failure(&email).await?;
@@ -80,14 +107,22 @@ pub async fn login(
     tag = "native",
     responses((status = 200, description = "Logout successful", body = StatusResponse))
 )]
-pub async fn logout(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
     let refresh_cookie = req.cookie(REFRESH_COOKIE).map(|c| Secret::new(c.value()));
-    state.sessions.logout(access_token(&req).as_deref(), refresh_cookie.as_ref()).await?;
+    state
+        .sessions
+        .logout(access_token(&req).as_deref(), refresh_cookie.as_ref())
+        .await?;
     let mut response = api::no_store(StatusCode::OK);
     for cookie in cookies::cleared(&state.web) {
         response.cookie(cookie);
     }
-    Ok(response.json(StatusResponse { status: "logged_out" }))
+    Ok(response.json(StatusResponse {
+        status: "logged_out",
+    }))
 }
 
 /// Exchanges a refresh token (body or cookie) for a new pair; the old token stops working, and presenting it
@@ -117,8 +152,17 @@ pub async fn refresh(
         .filter(|t| !t.expose().is_empty())
         .ok_or(ApiError::InvalidToken)?;
     let tokens = state.sessions.refresh(&presented).await?;
-    let user = state.identity.user(tokens.user_id).await?.ok_or(ApiError::InvalidToken)?;
-    Ok(api::authenticated(StatusCode::OK, &user, tokens, &state.web))
+    let user = state
+        .identity
+        .user(tokens.user_id)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(api::authenticated(
+        StatusCode::OK,
+        &user,
+        tokens,
+        &state.web,
+    ))
 }
 
 /// The caller and their workspaces, for other services to check a token against.
@@ -132,9 +176,16 @@ pub async fn refresh(
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-pub async fn validate(state: web::Data<AppState>, caller: FullSession) -> Result<HttpResponse, ApiError> {
+pub async fn validate(
+    state: web::Data<AppState>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
     let user_id = caller.0.user_id;
-    let user = state.identity.user(user_id).await?.ok_or(ApiError::Unauthorized)?;
+    let user = state
+        .identity
+        .user(user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     let memberships = state.identity.memberships(user_id).await?;
     Ok(api::no_store(StatusCode::OK).json(ValidateResponse {
         status: "active",

@@ -48,7 +48,9 @@ pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
             active: kid == active,
         })
         .collect();
-    HttpResponse::Ok().insert_header(("cache-control", "public, max-age=300")).json(KeysResponse { keys })
+    HttpResponse::Ok()
+        .insert_header(("cache-control", "public, max-age=300"))
+        .json(KeysResponse { keys })
 }
 
 /// The process is up.
@@ -71,8 +73,10 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => no_store(StatusCode::OK).json(StatusResponse { status: "ready" }),
         Err(err) => {
             tracing::warn!(error = %err, "readiness check failed");
-            no_store(StatusCode::SERVICE_UNAVAILABLE)
-                .json(ErrorBody { error: "unavailable", message: "the database does not answer".into() })
+            no_store(StatusCode::SERVICE_UNAVAILABLE).json(ErrorBody {
+                error: "unavailable",
+                message: "the database does not answer".into(),
+            })
         }
     }
 }
@@ -82,7 +86,9 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     get,
     path = "/metrics",tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(state.metrics.render())
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
 }
 
 /// This API, described in OpenAPI 3.

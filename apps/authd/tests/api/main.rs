@@ -1,0 +1,15 @@
+//! Black-box tests of the HTTP API: the real `App`, the real store (SQLite and PostgreSQL), requests in and
+//! responses out. One test binary for all of them keeps link times down.
+
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "tests"
+)]
+
+#[macro_use]
+mod helpers;
+mod native;
+mod ops;
+mod security;

@@ -1,0 +1,109 @@
+//! Health, readiness, published keys (and offline verification with them), docs, metrics, unknown routes.
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use authd_session::TokenVerifier;
+use time::OffsetDateTime;
+
+use crate::helpers::{TestApp, unique_email};
+
+api_tests!(
+    health_and_readiness_answer,
+    published_keys_verify_tokens_offline,
+    the_openapi_document_lists_every_endpoint_and_docs_render,
+    metrics_count_requests_by_route,
+    unknown_routes_and_wrong_methods_get_json_errors,
+);
+
+async fn health_and_readiness_answer(app: TestApp) {
+    let health = app.call(TestRequest::get().uri("/healthz")).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert_eq!(health.body["status"], "ok");
+    let ready = app.call(TestRequest::get().uri("/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK);
+    assert_eq!(ready.body["status"], "ready");
+}
+
+async fn published_keys_verify_tokens_offline(app: TestApp) {
+    let keys = app.call(TestRequest::get().uri("/auth/keys")).await;
+    assert_eq!(keys.status, StatusCode::OK);
+    let list = keys.body["keys"].as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["algorithm"], "ed25519");
+    assert_eq!(list[0]["active"], true);
+    let public_key = list[0]["public_key"].as_str().unwrap();
+    assert_eq!(public_key.len(), 64);
+    assert!(public_key.chars().all(|c| c.is_ascii_hexdigit()));
+    let kid: u32 = list[0]["kid"].as_str().unwrap().parse().unwrap();
+
+    // What another service does: verify with nothing but the published key.
+    let session = app.register(&unique_email()).await;
+    let verifier = TokenVerifier::from_hex([(kid, public_key)]).unwrap();
+    let claims = verifier
+        .verify(&session.access_token(), app_now(&app))
+        .unwrap();
+    assert_eq!(
+        claims.user_id.to_string(),
+        session.body["user"]["id"].as_str().unwrap()
+    );
+}
+
+fn app_now(app: &TestApp) -> OffsetDateTime {
+    use authd_kernel::Clock as _;
+    app.clock.now()
+}
+
+async fn the_openapi_document_lists_every_endpoint_and_docs_render(app: TestApp) {
+    let doc = app.call(TestRequest::get().uri("/openapi.json")).await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert!(doc.body["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc.body["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/auth/register", "post"),
+        ("/auth/login", "post"),
+        ("/auth/logout", "post"),
+        ("/auth/refresh", "post"),
+        ("/auth/validate", "get"),
+        ("/auth/keys", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+        ("/openapi.json", "get"),
+    ] {
+        assert!(
+            paths.get(path).and_then(|p| p.get(method)).is_some(),
+            "{method} {path} missing"
+        );
+    }
+    let docs = app.call(TestRequest::get().uri("/docs")).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(docs.text.contains("<html") && docs.text.contains("/auth/login"));
+}
+
+async fn metrics_count_requests_by_route(app: TestApp) {
+    app.call(TestRequest::get().uri("/healthz")).await;
+    app.login(&unique_email(), "whatever password").await;
+    let metrics = app.call(TestRequest::get().uri("/metrics")).await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    assert!(
+        metrics
+            .text
+            .contains(r#"authd_http_requests_total{method="GET",route="/healthz",status="200"} 1"#),
+        "{}",
+        metrics.text
+    );
+    assert!(
+        metrics
+            .text
+            .contains(r#"authd_logins_total{outcome="invalid_credentials"} 1"#)
+    );
+}
+
+async fn unknown_routes_and_wrong_methods_get_json_errors(app: TestApp) {
+    let missing = app.call(TestRequest::get().uri("/no/such/route")).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.error(), "not_found");
+    let wrong_method = app.call(TestRequest::get().uri("/auth/login")).await;
+    assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.error(), "method_not_allowed");
+}

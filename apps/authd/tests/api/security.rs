@@ -1,0 +1,154 @@
+//! CSRF origin checks, CORS, and state that must survive a restart or be shared by instances.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::test::TestRequest;
+
+use crate::helpers::{FRONTEND, PASSWORD, TestApp, bearer, unique_email};
+
+api_tests!(
+    cookie_authenticated_writes_from_a_foreign_origin_are_refused,
+    requests_without_cookies_are_not_subject_to_the_origin_check,
+    cors_answers_allowed_origins_only,
+    tokens_survive_a_restart_and_work_on_a_second_instance,
+);
+
+async fn cookie_authenticated_writes_from_a_foreign_origin_are_refused(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let cookie = session.cookie("access_token").unwrap();
+    let forged = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/logout")
+                .cookie(cookie.clone())
+                .insert_header((header::ORIGIN, "https://evil.example")),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(forged.error(), "forbidden_origin");
+    assert_eq!(
+        app.validate_bearer(&session.access_token()).await.status,
+        StatusCode::OK,
+        "the session was touched"
+    );
+
+    let allowed = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/logout")
+                .cookie(cookie)
+                .insert_header((header::ORIGIN, FRONTEND)),
+        )
+        .await;
+    assert_eq!(allowed.status, StatusCode::OK);
+    assert_eq!(
+        app.validate_bearer(&session.access_token()).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn requests_without_cookies_are_not_subject_to_the_origin_check(app: TestApp) {
+    let email = unique_email();
+    app.register(&email).await;
+    let response = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/login")
+                .insert_header((header::ORIGIN, "https://elsewhere.example"))
+                .set_json(serde_json::json!({"email": email, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert!(
+        response
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+}
+
+async fn cors_answers_allowed_origins_only(app: TestApp) {
+    let preflight = |origin: &'static str| {
+        TestRequest::default()
+            .method(actix_web::http::Method::OPTIONS)
+            .uri("/auth/login")
+            .insert_header((header::ORIGIN, origin))
+            .insert_header((header::ACCESS_CONTROL_REQUEST_METHOD, "POST"))
+            .insert_header((header::ACCESS_CONTROL_REQUEST_HEADERS, "content-type"))
+    };
+    let allowed = app.call(preflight(FRONTEND)).await;
+    assert!(allowed.status.is_success(), "{:?}", allowed.status);
+    assert_eq!(
+        allowed
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .unwrap(),
+        FRONTEND
+    );
+    assert_eq!(
+        allowed
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .unwrap(),
+        "true"
+    );
+
+    let foreign = app.call(preflight("https://evil.example")).await;
+    assert!(
+        foreign
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .is_none()
+    );
+    assert!(
+        foreign
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS)
+            .is_none()
+    );
+
+    let simple = app
+        .call(
+            TestRequest::get()
+                .uri("/healthz")
+                .insert_header((header::ORIGIN, FRONTEND)),
+        )
+        .await;
+    assert_eq!(
+        simple
+            .headers
+            .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+            .unwrap(),
+        FRONTEND
+    );
+}
+
+async fn tokens_survive_a_restart_and_work_on_a_second_instance(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let second = app.reconfigured(|_| {}).await;
+    let validated = second.validate_bearer(&session.access_token()).await;
+    assert_eq!(validated.status, StatusCode::OK, "{}", validated.text);
+    let refreshed = second
+        .post_json(
+            "/auth/refresh",
+            serde_json::json!({"refresh_token": session.refresh_token()}),
+        )
+        .await;
+    assert_eq!(refreshed.status, StatusCode::OK);
+    // Reuse detected on the first instance, for a rotation done on the second.
+    let replay = app
+        .post_json(
+            "/auth/refresh",
+            serde_json::json!({"refresh_token": session.refresh_token()}),
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        second
+            .validate_bearer(&refreshed.access_token())
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let _ = bearer;
+}
