@@ -16,6 +16,9 @@ type PgPool = bb8::Pool<AsyncDieselConnectionManager<AsyncPgConnection>>;
 type SqlitePool = bb8::Pool<AsyncDieselConnectionManager<SqliteConn>>;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+/// An arbitrary key for PostgreSQL's advisory lock around migrations ("authd" in ASCII).
+const MIGRATION_LOCK: i64 = 0x61_75_74_68_64;
+
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend `$store` uses. The body is
@@ -239,7 +242,19 @@ fn run_migrations(url: &DatabaseUrl, step: MigrationStep) -> Result<usize, Store
                     &url.target,
                 )
                 .map_err(StoreError::new)?;
-            apply(&mut conn, PG_MIGRATIONS, step)
+            // Instances starting together would race on the catalog; the advisory lock makes them take
+            // turns (the lock ends with this connection at the latest).
+            diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                &format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"),
+            )
+            .map_err(StoreError::new)?;
+            let applied = apply(&mut conn, PG_MIGRATIONS, step);
+            let _ = diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                &format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"),
+            );
+            applied
         }
         Backend::Sqlite => {
             let mut conn = SqliteConnection::establish(&url.target).map_err(StoreError::new)?;

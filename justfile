@@ -1,0 +1,39 @@
+# Everyday recipes. The README's two commands need no just; these are conveniences.
+
+# Run the service on the embedded SQLite default (plain-http cookies for local development).
+run:
+    AUTHD__COOKIES__SECURE=false cargo run --release -p authd
+
+# All tests: domain, store (SQLite and PostgreSQL) and HTTP.
+test:
+    cargo test --workspace
+
+# Formatting and lints, as strict as CI wants them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# The dependency rule: domain crates never depend on infrastructure.
+layering:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    for crate in authd-kernel authd-identity authd-session; do
+      for infra in actix-web tokio diesel diesel-async reqwest hyper mail-send config; do
+        if cargo tree -p "$crate" -e normal -i "$infra" >/dev/null 2>&1; then
+          echo "layering violation: $crate depends on $infra"; exit 1
+        fi
+      done
+    done
+    echo "domain crates are free of infrastructure"
+
+# What CI runs, plus the lints and the layering check.
+ci: lint layering
+    .ci/run
+
+# Apply migrations to DATABASE_URL and exit.
+migrate:
+    cargo run --release -p authd -- migrate
+
+# Load-test login and validate against a release binary (needs wrk); see docs/benchmarks.md.
+bench:
+    scripts/bench.sh
