@@ -6,6 +6,7 @@
 
 mod error;
 mod hashing;
+mod mail;
 mod model;
 mod policy;
 pub mod ports;
@@ -13,6 +14,7 @@ mod service;
 
 pub use error::IdentityError;
 pub use hashing::{PasswordHash, ScryptCost, ScryptHasher, Verification};
+pub use mail::{MailFailure, OutgoingEmail};
 pub use model::{DisplayName, Email, Membership, NewWorkspace, Role, User, Workspace, WorkspaceId};
 pub use policy::{NewPassword, PasswordProblem};
 pub use service::{IdentityService, Registration};

@@ -6,7 +6,8 @@ use authd_kernel::{Secret, StoreError, UserId};
 use time::OffsetDateTime;
 
 use crate::{
-    Email, IdentityError, Membership, NewPassword, NewWorkspace, PasswordHash, User, Verification,
+    Email, IdentityError, MailFailure, Membership, NewPassword, NewWorkspace, OutgoingEmail,
+    PasswordHash, User, Verification,
 };
 
 /// Storage of user accounts and their workspaces.
@@ -82,4 +83,14 @@ pub trait PasswordHasher: Send + Sync {
         password: &Secret,
         hash: Option<&PasswordHash>,
     ) -> impl Future<Output = Result<Verification, IdentityError>> + Send;
+}
+
+/// Delivery of one email to a mail server (SMTP in production, the log in development).
+pub trait Mailer: Send + Sync {
+    /// Hands `email` to the mail server; `Ok` means the server accepted it.
+    ///
+    /// # Errors
+    /// MUST classify failures: [`MailFailure::temporary`] for anything a later retry may fix (server down,
+    /// timeout, 4xx), [`MailFailure::permanent`] otherwise (5xx, refused recipient).
+    fn send(&self, email: &OutgoingEmail) -> impl Future<Output = Result<(), MailFailure>> + Send;
 }

@@ -429,7 +429,9 @@ async fn migrations_run_up_down_up(store: Store) {
 
 #[tokio::test]
 async fn postgres_instances_starting_together_both_migrate() {
-    let Some(db) = testing::postgres_private() else { return };
+    let Some(db) = testing::postgres_private() else {
+        return;
+    };
     let a = Store::open(&db.url, authd_store::PoolOptions::default());
     let b = Store::open(&db.url, authd_store::PoolOptions::default());
     let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
