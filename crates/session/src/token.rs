@@ -9,10 +9,19 @@ use std::time::SystemTime;
 
 use authd_kernel::UserId;
 use biscuit_auth::macros::{authorizer, biscuit};
-use biscuit_auth::{Biscuit, PublicKey, error};
+use biscuit_auth::{AuthorizerLimits, Biscuit, PublicKey, error};
 use time::OffsetDateTime;
 
 use crate::{KeyId, MfaStatus, SessionError, SessionId, SigningKey};
+
+/// Datalog limits for verification. Biscuit's default wall-clock limit is 1 ms, which a busy machine
+/// exceeds while descheduled, failing valid tokens at random; the fact and iteration limits (which bound
+/// what an attenuated token can make us compute) stay at their defaults.
+const LIMITS: AuthorizerLimits = AuthorizerLimits {
+    max_facts: 1000,
+    max_iterations: 100,
+    max_time: std::time::Duration::from_millis(250),
+};
 
 /// What an access token says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +122,7 @@ impl TokenVerifier {
             r#"time({now}); allow if user($u), session($s), mfa($m);"#,
             now = SystemTime::from(now)
         )
+        .set_limits(LIMITS)
         .build(&token)?;
         authorizer.authorize()?;
         let (user,): (String,) = authorizer.query_exactly_one("data($u) <- user($u)")?;
