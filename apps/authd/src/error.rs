@@ -48,6 +48,10 @@ pub enum ApiError {
     /// A refresh (or other one-time) token is unknown, expired, revoked or reused.
     #[error("invalid or expired token")]
     InvalidToken,
+    /// A password-reset token that is unknown, used, expired or superseded (400, unlike the 401 of a bad
+    /// session token: the caller is not signed in and nothing about a session ended).
+    #[error("invalid or expired reset token")]
+    InvalidResetToken,
     /// A cookie-authenticated request from an origin that is not allowed.
     #[error("request origin not allowed")]
     ForbiddenOrigin,
@@ -81,7 +85,7 @@ impl ApiError {
             Self::InvalidCredentials => "invalid_credentials",
             Self::Unauthorized => "unauthorized",
             Self::MfaRequired => "mfa_required",
-            Self::InvalidToken => "invalid_token",
+            Self::InvalidToken | Self::InvalidResetToken => "invalid_token",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -100,9 +104,10 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            Self::InvalidRequest(_) | Self::WeakPassword(_) | Self::EmailTaken => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::InvalidRequest(_)
+            | Self::WeakPassword(_)
+            | Self::EmailTaken
+            | Self::InvalidResetToken => StatusCode::BAD_REQUEST,
             Self::InvalidCredentials
             | Self::Unauthorized
             | Self::MfaRequired
@@ -156,6 +161,7 @@ impl From<IdentityError> for ApiError {
             IdentityError::WeakPassword(problem) => Self::WeakPassword(problem),
             IdentityError::EmailTaken => Self::EmailTaken,
             IdentityError::InvalidCredentials => Self::InvalidCredentials,
+            IdentityError::InvalidResetToken => Self::InvalidResetToken,
             IdentityError::Busy => Self::Busy,
             IdentityError::Hashing(_) | IdentityError::Store(_) => Self::internal(err),
         }
@@ -213,6 +219,7 @@ mod tests {
             (ApiError::Unauthorized, 401, "unauthorized"),
             (ApiError::MfaRequired, 401, "mfa_required"),
             (ApiError::InvalidToken, 401, "invalid_token"),
+            (ApiError::InvalidResetToken, 400, "invalid_token"),
             (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),

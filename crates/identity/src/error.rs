@@ -22,6 +22,9 @@ pub enum IdentityError {
     /// Unknown email, wrong password, or an account without a password: deliberately indistinguishable.
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// A password-reset token that is unknown, used, expired or superseded.
+    #[error("invalid or expired reset token")]
+    InvalidResetToken,
     /// The password-hashing pool is saturated; the caller should retry shortly.
     #[error("password hashing is saturated")]
     Busy,

@@ -9,6 +9,7 @@ mod hashing;
 mod mail;
 mod model;
 mod policy;
+mod reset;
 pub mod ports;
 mod service;
 
@@ -17,4 +18,5 @@ pub use hashing::{PasswordHash, ScryptCost, ScryptHasher, Verification};
 pub use mail::{MailFailure, OutgoingEmail};
 pub use model::{DisplayName, Email, Membership, NewWorkspace, Role, User, Workspace, WorkspaceId};
 pub use policy::{NewPassword, PasswordProblem};
+pub use reset::{PasswordReset, PasswordResetService, ResetPolicy};
 pub use service::{IdentityService, Registration};

@@ -2,12 +2,12 @@
 
 use std::future::Future;
 
-use authd_kernel::{Secret, StoreError, UserId};
+use authd_kernel::{Secret, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use crate::{
-    Email, IdentityError, MailFailure, Membership, NewPassword, NewWorkspace, OutgoingEmail,
-    PasswordHash, User, Verification,
+    Email, IdentityError, MailFailure, Membership, NewPassword, NewWorkspace, OutgoingEmail, PasswordHash,
+    PasswordReset, User, Verification,
 };
 
 /// Storage of user accounts and their workspaces.
@@ -93,4 +93,37 @@ pub trait Mailer: Send + Sync {
     /// MUST classify failures: [`MailFailure::temporary`] for anything a later retry may fix (server down,
     /// timeout, 4xx), [`MailFailure::permanent`] otherwise (5xx, refused recipient).
     fn send(&self, email: &OutgoingEmail) -> impl Future<Output = Result<(), MailFailure>> + Send;
+}
+
+/// Storage of password-reset tokens and of the email outbox they are sent through.
+pub trait PasswordResetRepository: Send + Sync {
+    /// Deletes the user's unused reset tokens, stores `reset`, and queues `email` for delivery, all or nothing.
+    /// `correlation` is kept with the queued email for the logs.
+    ///
+    /// # Errors
+    /// A storage failure; nothing is written then.
+    fn replace_reset_and_enqueue(
+        &self,
+        reset: &PasswordReset,
+        email: &OutgoingEmail,
+        correlation: Option<&str>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The reset token with this hash, used or not.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn find_reset(&self, hash: &TokenHash) -> impl Future<Output = Result<Option<PasswordReset>, StoreError>> + Send;
+
+    /// Marks the token used and replaces the user's password hash, all or nothing.
+    ///
+    /// # Errors
+    /// MUST return `Ok(false)`, writing nothing, when the token was already used.
+    fn consume_reset(
+        &self,
+        hash: &TokenHash,
+        user: UserId,
+        password_hash: &PasswordHash,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -8,8 +8,10 @@
 mod pool;
 mod convert;
 mod keys;
+mod outbox;
 mod purge;
 mod rate_limits;
+mod resets;
 mod schema;
 mod sessions;
 mod users;
@@ -17,5 +19,6 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use outbox::QueuedEmail;
 pub use pool::{Backend, DatabaseUrl, PoolOptions, Store};
 pub use rate_limits::RateWindow;

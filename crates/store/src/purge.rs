@@ -2,13 +2,13 @@
 //! idempotent delete of rows past their expiry.
 
 use authd_kernel::StoreError;
-use diesel::{ExpressionMethods as _, QueryDsl as _};
+use diesel::{BoolExpressionMethods as _, ExpressionMethods as _, QueryDsl as _};
 use diesel_async::RunQueryDsl as _;
 use time::{Duration, OffsetDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, to_db};
-use crate::schema::{rate_limits, refresh_tokens, sessions};
+use crate::schema::{email_outbox, password_resets, rate_limits, refresh_tokens, sessions};
 
 /// How long rows are kept after they expire, so reuse of a just-expired refresh token is still recognised
 /// and investigations have something to look at.
@@ -18,7 +18,8 @@ const GRACE: Duration = Duration::days(7);
 const LONGEST_RATE_WINDOW: Duration = Duration::days(1);
 
 impl Store {
-    /// Deletes sessions (with their refresh tokens) and rate-limit counters that expired long enough ago.
+    /// Deletes sessions (with their refresh tokens), reset tokens, finished outbox entries and rate-limit
+    /// counters that expired long enough ago.
     /// Returns how many rows went.
     ///
     /// # Errors
@@ -42,7 +43,23 @@ impl Store {
             .execute(conn)
             .await
             .map_err(db_error)?;
-            Ok(tokens + sessions + counters)
+            let resets = diesel::delete(
+                password_resets::table.filter(password_resets::expires_at.lt(cutoff)),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+            let emails = diesel::delete(
+                email_outbox::table.filter(
+                    email_outbox::sent_at
+                        .lt(cutoff)
+                        .or(email_outbox::failed_at.lt(cutoff)),
+                ),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+            Ok(tokens + sessions + counters + resets + emails)
         })
     }
 }
