@@ -9,8 +9,8 @@ mod hashing;
 mod mail;
 mod model;
 mod policy;
-mod reset;
 pub mod ports;
+mod reset;
 mod service;
 
 pub use error::IdentityError;

@@ -6,8 +6,8 @@ use authd_kernel::{Secret, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use crate::{
-    Email, IdentityError, MailFailure, Membership, NewPassword, NewWorkspace, OutgoingEmail, PasswordHash,
-    PasswordReset, User, Verification,
+    Email, IdentityError, MailFailure, Membership, NewPassword, NewWorkspace, OutgoingEmail,
+    PasswordHash, PasswordReset, User, Verification,
 };
 
 /// Storage of user accounts and their workspaces.
@@ -113,7 +113,10 @@ pub trait PasswordResetRepository: Send + Sync {
     ///
     /// # Errors
     /// A storage failure.
-    fn find_reset(&self, hash: &TokenHash) -> impl Future<Output = Result<Option<PasswordReset>, StoreError>> + Send;
+    fn find_reset(
+        &self,
+        hash: &TokenHash,
+    ) -> impl Future<Output = Result<Option<PasswordReset>, StoreError>> + Send;
 
     /// Marks the token used and replaces the user's password hash, all or nothing.
     ///

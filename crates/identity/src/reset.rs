@@ -52,7 +52,13 @@ where
 {
     /// Wires the use cases.
     pub fn new(users: U, hasher: H, clock: C, random: R, policy: ResetPolicy) -> Self {
-        Self { users, hasher, clock, random, policy }
+        Self {
+            users,
+            hasher,
+            clock,
+            random,
+            policy,
+        }
     }
 
     /// For an existing account: replaces its unused reset tokens with a new one and queues the email with
@@ -61,7 +67,11 @@ where
     ///
     /// # Errors
     /// [`IdentityError::InvalidEmail`], or a storage failure.
-    pub async fn request(&self, email: &Email, correlation: Option<&str>) -> Result<(), IdentityError> {
+    pub async fn request(
+        &self,
+        email: &Email,
+        correlation: Option<&str>,
+    ) -> Result<(), IdentityError> {
         let Some(user) = self.users.find_by_email(email).await? else {
             return Ok(());
         };
@@ -75,7 +85,9 @@ where
             used_at: None,
         };
         let email = self.email_for(&user, &token.secret);
-        self.users.replace_reset_and_enqueue(&reset, &email, correlation).await?;
+        self.users
+            .replace_reset_and_enqueue(&reset, &email, correlation)
+            .await?;
         Ok(())
     }
 
@@ -85,12 +97,23 @@ where
     /// # Errors
     /// [`IdentityError::WeakPassword`], [`IdentityError::InvalidResetToken`] (unknown, used, expired or
     /// superseded), [`IdentityError::Busy`], or a storage failure.
-    pub async fn reset(&self, token: &Secret, new_password: Secret) -> Result<UserId, IdentityError> {
+    pub async fn reset(
+        &self,
+        token: &Secret,
+        new_password: Secret,
+    ) -> Result<UserId, IdentityError> {
         let password = NewPassword::parse(new_password)?;
         let hash = TokenHash::of(token.expose());
-        let reset = self.live_reset(&hash).await?.ok_or(IdentityError::InvalidResetToken)?;
+        let reset = self
+            .live_reset(&hash)
+            .await?
+            .ok_or(IdentityError::InvalidResetToken)?;
         let password_hash = self.hasher.hash(&password).await?;
-        if !self.users.consume_reset(&hash, reset.user_id, &password_hash, self.clock.now()).await? {
+        if !self
+            .users
+            .consume_reset(&hash, reset.user_id, &password_hash, self.clock.now())
+            .await?
+        {
             // Spent by a concurrent request between our read and our write.
             return Err(IdentityError::InvalidResetToken);
         }
@@ -121,7 +144,12 @@ where
             product = escape_html(product),
             link = escape_html(&link),
         );
-        OutgoingEmail { to: user.email.clone(), subject: format!("Reset your {product} password"), text, html }
+        OutgoingEmail {
+            to: user.email.clone(),
+            subject: format!("Reset your {product} password"),
+            text,
+            html,
+        }
     }
 }
 
@@ -146,6 +174,9 @@ mod tests {
 
     #[test]
     fn html_escaping_covers_markup_and_quotes() {
-        assert_eq!(escape_html(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 }

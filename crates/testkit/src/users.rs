@@ -2,15 +2,20 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use authd_identity::ports::UserRepository;
-use authd_identity::{Email, IdentityError, Membership, NewWorkspace, PasswordHash, Role, User};
-use authd_kernel::{StoreError, UserId};
+use authd_identity::ports::{PasswordResetRepository, UserRepository};
+use authd_identity::{
+    Email, IdentityError, Membership, NewWorkspace, OutgoingEmail, PasswordHash, PasswordReset,
+    Role, User,
+};
+use authd_kernel::{StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 #[derive(Debug, Default)]
 struct State {
     users: Vec<User>,
     workspaces: Vec<NewWorkspace>,
+    resets: Vec<PasswordReset>,
+    outbox: Vec<OutgoingEmail>,
 }
 
 /// Users and workspaces in a vector; clones share the data.
@@ -20,6 +25,11 @@ pub struct MemoryUsers(Arc<Mutex<State>>);
 impl MemoryUsers {
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The emails queued so far, oldest first.
+    pub fn outbox(&self) -> Vec<OutgoingEmail> {
+        self.state().outbox.clone()
     }
 
     /// How many accounts exist.
@@ -80,5 +90,54 @@ impl UserRepository for MemoryUsers {
                 role: Role::Owner,
             })
             .collect())
+    }
+}
+
+impl PasswordResetRepository for MemoryUsers {
+    async fn replace_reset_and_enqueue(
+        &self,
+        reset: &PasswordReset,
+        email: &OutgoingEmail,
+        _correlation: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut state = self.state();
+        state
+            .resets
+            .retain(|r| r.user_id != reset.user_id || r.used_at.is_some());
+        state.resets.push(reset.clone());
+        state.outbox.push(email.clone());
+        Ok(())
+    }
+
+    async fn find_reset(&self, hash: &TokenHash) -> Result<Option<PasswordReset>, StoreError> {
+        Ok(self
+            .state()
+            .resets
+            .iter()
+            .find(|r| &r.hash == hash)
+            .cloned())
+    }
+
+    async fn consume_reset(
+        &self,
+        hash: &TokenHash,
+        user: UserId,
+        password_hash: &PasswordHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(reset) = state
+            .resets
+            .iter_mut()
+            .find(|r| &r.hash == hash && r.used_at.is_none())
+        else {
+            return Ok(false);
+        };
+        reset.used_at = Some(now);
+        if let Some(account) = state.users.iter_mut().find(|u| u.id == user) {
+            account.password_hash = Some(password_hash.clone());
+            account.updated_at = now;
+        }
+        Ok(true)
     }
 }
