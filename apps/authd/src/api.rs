@@ -69,6 +69,25 @@ pub struct RefreshBody {
     pub refresh_token: Option<SecretField>,
 }
 
+/// `v1.forgotPasswordRequest`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ForgotPasswordBody {
+    /// The account's email address.
+    #[schema(example = "ada@example.com")]
+    pub email: String,
+}
+
+/// `v1.resetPasswordRequest`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ResetPasswordBody {
+    /// The token from the emailed link.
+    #[schema(value_type = String)]
+    pub token: SecretField,
+    /// The new password (same policy as registration).
+    #[schema(value_type = String, format = Password)]
+    pub new_password: SecretField,
+}
+
 /// `v1.UserResponse`
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserResponse {

@@ -29,6 +29,10 @@ pub struct Settings {
     pub tokens: TokenSettings,
     /// `[rate_limit]`
     pub rate_limit: RateLimitSettings,
+    /// `[smtp]`
+    pub smtp: SmtpSettings,
+    /// `[email]`
+    pub email: EmailSettings,
 }
 
 /// `[database]`
@@ -61,8 +65,10 @@ pub struct ServerSettings {
     /// Where browser redirects land; also an allowed origin.
     pub frontend_url: String,
     /// Further allowed origins (CORS with credentials, CSRF check).
+    #[serde(deserialize_with = "comma_list")]
     pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed (IPs or CIDRs).
+    #[serde(deserialize_with = "comma_list")]
     pub trusted_proxies: Vec<String>,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
@@ -216,6 +222,109 @@ impl Default for RateLimitSettings {
     }
 }
 
+/// `[smtp]`: the mail server. Without a host, emails are written to the log instead (development).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpSettings {
+    /// Server host name; unset means "log emails instead of sending them".
+    pub host: Option<String>,
+    /// Port; unset means 25 for `none`, 587 for `starttls`, 465 for `tls`.
+    pub port: Option<u16>,
+    /// `none`, `starttls` or `tls` (implicit TLS).
+    pub tls: SmtpTlsSetting,
+    /// User name for SMTP AUTH, if the server wants it.
+    pub username: Option<String>,
+    /// Password for SMTP AUTH.
+    pub password: Option<String>,
+    /// The From address, e.g. `authd <no-reply@example.com>`.
+    pub from: String,
+    /// How long one delivery attempt may take.
+    pub timeout_secs: u32,
+}
+
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("from", &self.from)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for SmtpSettings {
+    fn default() -> Self {
+        Self {
+            host: None,
+            port: None,
+            tls: SmtpTlsSetting::Starttls,
+            username: None,
+            password: None,
+            from: "authd <no-reply@localhost>".into(),
+            timeout_secs: 15,
+        }
+    }
+}
+
+impl SmtpSettings {
+    /// The port, defaulted from the TLS mode.
+    pub fn effective_port(&self) -> u16 {
+        self.port.unwrap_or(match self.tls {
+            SmtpTlsSetting::None => 25,
+            SmtpTlsSetting::Starttls => 587,
+            SmtpTlsSetting::Tls => 465,
+        })
+    }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTlsSetting {
+    /// Plain text (a local relay).
+    None,
+    /// Upgrade with STARTTLS (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+}
+
+/// `[email]`: what the emails say and how hard delivery tries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmailSettings {
+    /// The frontend page that takes a reset token; unset means `<frontend_url>/reset-password`.
+    pub reset_url: Option<String>,
+    /// The product name in subjects and bodies.
+    pub product_name: String,
+    /// Delivery attempts before an email is given up.
+    pub max_attempts: u32,
+    /// Delay before the first retry; each next one is three times longer, up to 15 minutes.
+    pub retry_base_secs: u32,
+    /// How often each instance looks for due emails (it also wakes at once when it queues one).
+    pub poll_interval_ms: u32,
+    /// Reset requests per email address per hour; more are accepted (202) but send nothing.
+    pub reset_per_email_per_hour: u32,
+    /// Reset requests per client IP per hour; more get 429.
+    pub reset_per_ip_per_hour: u32,
+}
+
+impl Default for EmailSettings {
+    fn default() -> Self {
+        Self {
+            reset_url: None,
+            product_name: "authd".into(),
+            max_attempts: 8,
+            retry_base_secs: 5,
+            poll_interval_ms: 5000,
+            reset_per_email_per_hour: 3,
+            reset_per_ip_per_hour: 20,
+        }
+    }
+}
+
 /// Why the configuration was refused; the message names the key.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -242,13 +351,11 @@ impl Settings {
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         builder = builder.add_source(
+            // Values stay strings (no `try_parsing`): a password like "007" must not become the number 7.
+            // Typed fields are converted when deserialised; lists accept "a,b" (see `comma_list`).
             Environment::with_prefix("AUTHD")
                 .prefix_separator("__")
                 .separator("__")
-                .try_parsing(true)
-                .list_separator(",")
-                .with_list_parse_key("server.allowed_origins")
-                .with_list_parse_key("server.trusted_proxies")
                 .source(Some(authd_env.into_iter().collect())),
         );
         if let Some(url) = env
@@ -330,6 +437,7 @@ impl Settings {
                 "windows longer than a day are not supported",
             ));
         }
+        self.validate_email()?;
         if let Some(key) = &self.tokens.signing_key {
             authd_session::SigningKey::from_hex(
                 authd_session::KeyId(self.tokens.signing_key_id),
@@ -338,6 +446,63 @@ impl Settings {
             .map_err(|e| invalid("tokens.signing_key", e))?;
         }
         Ok(())
+    }
+
+    fn validate_email(&self) -> Result<(), ConfigError> {
+        if let Some(host) = &self.smtp.host
+            && (host.trim().is_empty() || host.contains(char::is_whitespace))
+        {
+            return Err(invalid("smtp.host", "must be a host name"));
+        }
+        if !self.smtp.from.contains('@') {
+            return Err(invalid(
+                "smtp.from",
+                "must contain an email address, e.g. authd <no-reply@example.com>",
+            ));
+        }
+        if self.smtp.username.is_some() != self.smtp.password.is_some() {
+            return Err(invalid(
+                "smtp.username",
+                "smtp.username and smtp.password go together",
+            ));
+        }
+        if let Some(url) = &self.email.reset_url {
+            origin_of(url).ok_or_else(|| {
+                invalid(
+                    "email.reset_url",
+                    "must be an absolute http:// or https:// URL",
+                )
+            })?;
+        }
+        for (key, value) in [
+            ("smtp.timeout_secs", self.smtp.timeout_secs),
+            ("email.max_attempts", self.email.max_attempts),
+            ("email.retry_base_secs", self.email.retry_base_secs),
+            ("email.poll_interval_ms", self.email.poll_interval_ms),
+            (
+                "email.reset_per_email_per_hour",
+                self.email.reset_per_email_per_hour,
+            ),
+            (
+                "email.reset_per_ip_per_hour",
+                self.email.reset_per_ip_per_hour,
+            ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The link target of reset emails.
+    pub fn reset_url(&self) -> String {
+        self.email.reset_url.clone().unwrap_or_else(|| {
+            format!(
+                "{}/reset-password",
+                self.server.frontend_url.trim_end_matches('/')
+            )
+        })
     }
 
     /// The parsed database URL.
@@ -388,6 +553,25 @@ impl Settings {
             .filter_map(|url| origin_of(url))
             .collect()
     }
+}
+
+/// A list given either as a TOML array or as one comma-separated string (environment variables).
+fn comma_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum ListOrString {
+        List(Vec<String>),
+        String(String),
+    }
+    Ok(match ListOrString::deserialize(deserializer)? {
+        ListOrString::List(list) => list,
+        ListOrString::String(joined) => joined
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
 }
 
 fn scrypt_params_valid(password: &PasswordSettings) -> Result<(), ConfigError> {
@@ -462,6 +646,39 @@ mod tests {
             (300, 3600)
         );
         assert!(s.rate_limit.enabled);
+        assert!(s.smtp.host.is_none());
+        assert_eq!(s.reset_url(), "http://localhost:3000/reset-password");
+    }
+
+    #[test]
+    fn smtp_settings_come_from_the_contract_keys() {
+        let s = load(&[
+            ("AUTHD__SMTP__HOST", "mail.example.com"),
+            ("AUTHD__SMTP__TLS", "tls"),
+            ("AUTHD__SMTP__USERNAME", "authd"),
+            ("AUTHD__SMTP__PASSWORD", "hunter2"),
+            ("AUTHD__SMTP__FROM", "Example <no-reply@example.com>"),
+            ("AUTHD__EMAIL__RESET_URL", "https://app.example.com/reset"),
+        ])
+        .unwrap();
+        assert_eq!(s.smtp.host.as_deref(), Some("mail.example.com"));
+        assert_eq!(s.smtp.tls, SmtpTlsSetting::Tls);
+        assert_eq!(s.smtp.effective_port(), 465);
+        assert_eq!(s.reset_url(), "https://app.example.com/reset");
+        assert!(
+            !format!("{s:?}").contains("hunter2"),
+            "the SMTP password leaked into Debug"
+        );
+        let digits = load(&[
+            ("AUTHD__SMTP__USERNAME", "u"),
+            ("AUTHD__SMTP__PASSWORD", "007"),
+        ])
+        .unwrap();
+        assert_eq!(
+            digits.smtp.password.as_deref(),
+            Some("007"),
+            "a numeric-looking secret was reinterpreted"
+        );
     }
 
     #[test]
@@ -555,6 +772,10 @@ mod tests {
             ),
             ("AUTHD__TOKENS__SIGNING_KEY", "abcd", "tokens.signing_key"),
             ("AUTHD__SERVER__NO_SUCH_KEY", "1", "no_such_key"),
+            ("AUTHD__SMTP__TLS", "ssl", "tls"),
+            ("AUTHD__SMTP__FROM", "nobody", "smtp.from"),
+            ("AUTHD__SMTP__USERNAME", "only-half", "smtp.username"),
+            ("AUTHD__EMAIL__RESET_URL", "/relative", "email.reset_url"),
         ];
         for (key, value, named) in cases {
             let err = load(&[(key, value)]).expect_err(key).to_string();

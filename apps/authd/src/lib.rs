@@ -10,6 +10,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod hashing;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod routes;

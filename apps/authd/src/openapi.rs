@@ -3,18 +3,20 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{native, ops};
+use crate::routes::{native, ops, reset};
 
 /// authd's API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "authd", description = "Authentication service: sign-up, login, sessions and tokens."),
+    info(title = "authd", description = "Authentication service: sign-up, login, sessions and tokens, password reset."),
     paths(
         native::register,
         native::login,
         native::logout,
         native::refresh,
         native::validate,
+        reset::forgot_password,
+        reset::reset_password,
         ops::keys,
         ops::healthz,
         ops::readyz,
@@ -24,6 +26,7 @@ use crate::routes::{native, ops};
     modifiers(&Security),
     tags(
         (name = "native", description = "Email and password authentication and sessions"),
+        (name = "password reset", description = "Reset a forgotten password through an emailed link"),
         (name = "operations", description = "Health, keys, metrics"),
     )
 )]

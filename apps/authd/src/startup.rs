@@ -9,11 +9,12 @@ use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
 use actix_web::{App, HttpServer, ResponseError as _, web};
-use authd_identity::{IdentityService, ScryptHasher};
+use authd_identity::{IdentityService, PasswordResetService, ResetPolicy, ScryptHasher};
 use authd_kernel::{Clock, OsRandom, Secret, StoreError, SystemClock};
 use authd_session::ports::SigningKeyRepository as _;
 use authd_session::{KeyId, KeyRing, SessionService, SigningKey, StoredSigningKey};
 use authd_store::{PoolOptions, Store};
+use time::Duration;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi as _;
 use utoipa_scalar::{Scalar, Servable as _};
@@ -21,6 +22,7 @@ use utoipa_scalar::{Scalar, Servable as _};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::hashing::BoundedHasher;
+use crate::mail::{AppMailer, OutboxSignal, OutboxWorker};
 use crate::metrics::{self, Metrics};
 use crate::openapi::ApiDoc;
 use crate::state::{AppClock, AppState, WebSettings};
@@ -45,11 +47,15 @@ pub enum StartupError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens the store, applies migrations and builds every use case.
+/// Opens the store, applies migrations and builds every use case, and the email worker that must run beside
+/// them (see [`OutboxWorker::run`]).
 ///
 /// # Errors
 /// A [`StartupError`] saying which part failed.
-pub async fn build_state(settings: &Settings, clock: AppClock) -> Result<AppState, StartupError> {
+pub async fn build_state(
+    settings: &Settings,
+    clock: AppClock,
+) -> Result<(AppState, OutboxWorker<AppMailer>), StartupError> {
     let options = PoolOptions {
         max_connections: settings.database.max_connections,
         ..PoolOptions::default()
@@ -70,17 +76,38 @@ pub async fn build_state(settings: &Settings, clock: AppClock) -> Result<AppStat
         settings.password.concurrency(),
         settings.password.hash_queue,
     );
-
-    Ok(AppState {
-        identity: IdentityService::new(store.clone(), hasher, clock.clone(), OsRandom),
-        sessions: SessionService::new(
+    let reset_policy = ResetPolicy {
+        ttl: Duration::seconds(settings.tokens.reset_ttl_secs.into()),
+        reset_url: settings.reset_url(),
+        product: settings.email.product_name.clone(),
+    };
+    let outbox = OutboxSignal::default();
+    let mailer = AppMailer::from_settings(&settings.smtp).map_err(StartupError::Setup)?;
+    let worker = OutboxWorker::new(
+        store.clone(),
+        mailer,
+        clock.clone(),
+        settings.email.clone(),
+        outbox.clone(),
+    );
+    let policy = settings.tokens.policy();
+    let state = AppState {
+        identity: IdentityService::new(store.clone(), hasher.clone(), clock.clone(), OsRandom),
+        resets: PasswordResetService::new(
             store.clone(),
-            keys,
-            settings.tokens.policy(),
+            hasher,
             clock.clone(),
             OsRandom,
+            reset_policy,
         ),
-        throttle: Throttle::new(store.clone(), settings.rate_limit.clone(), clock),
+        outbox,
+        sessions: SessionService::new(store.clone(), keys, policy, clock.clone(), OsRandom),
+        throttle: Throttle::new(
+            store.clone(),
+            settings.rate_limit.clone(),
+            &settings.email,
+            clock,
+        ),
         web: WebSettings {
             secure_cookies: settings.cookies.secure,
             allowed_origins: settings.allowed_origins(),
@@ -90,7 +117,8 @@ pub async fn build_state(settings: &Settings, clock: AppClock) -> Result<AppStat
         },
         metrics: Metrics::default(),
         store,
-    })
+    };
+    Ok((state, worker))
 }
 
 /// The configured key, or the one stored in the database (generated on first start).
@@ -192,7 +220,9 @@ fn cors(allowed: &[String]) -> Cors {
 /// A [`StartupError`] when the service cannot start.
 pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let clock: AppClock = Arc::new(SystemClock);
-    let state = web::Data::new(build_state(&settings, clock.clone()).await?);
+    let (state, worker) = build_state(&settings, clock.clone()).await?;
+    let state = web::Data::new(state);
+    actix_web::rt::spawn(worker.run());
     spawn_purger(state.store.clone(), clock);
     let bind = settings.bind_address()?;
     let mut server = HttpServer::new({

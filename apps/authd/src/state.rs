@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-use authd_identity::IdentityService;
+use authd_identity::{IdentityService, PasswordResetService};
 use authd_kernel::{Clock, OsRandom};
 use authd_session::SessionService;
 use authd_store::Store;
 use ipnet::IpNet;
 
 use crate::hashing::BoundedHasher;
+use crate::mail::OutboxSignal;
 use crate::metrics::Metrics;
 use crate::throttle::Throttle;
 
@@ -16,6 +17,8 @@ use crate::throttle::Throttle;
 pub type AppClock = Arc<dyn Clock>;
 /// The identity use cases as wired here.
 pub type Identity = IdentityService<Store, BoundedHasher, AppClock, OsRandom>;
+/// The password-reset use cases as wired here.
+pub type Resets = PasswordResetService<Store, BoundedHasher, AppClock, OsRandom>;
 /// The session use cases as wired here.
 pub type Sessions = SessionService<Store, AppClock, OsRandom>;
 
@@ -41,6 +44,10 @@ pub struct AppState {
     pub identity: Identity,
     /// Tokens and sessions.
     pub sessions: Sessions,
+    /// Password reset by email.
+    pub resets: Resets,
+    /// Wakes this instance's email worker.
+    pub outbox: OutboxSignal,
     /// Direct store access for operations (readiness).
     pub store: Store,
     /// Login limits.

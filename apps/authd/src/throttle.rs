@@ -1,6 +1,7 @@
-//! Brute-force limits on login: attempts per client IP, and failures per account. Counters live in the
-//! database so every instance enforces the same limits. Unknown emails are counted exactly like known ones,
-//! so the limits reveal nothing about which accounts exist.
+//! Abuse limits: login attempts per client IP and failures per account; password-reset requests per client
+//! IP and per email address. Counters live in the database so every instance enforces the same limits.
+//! Unknown emails are counted exactly like known ones, so the limits reveal nothing about which accounts
+//! exist.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use authd_kernel::{Clock, StoreError, TokenHash};
 use authd_store::{RateWindow, Store};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::RateLimitSettings;
+use crate::config::{EmailSettings, RateLimitSettings};
 use crate::error::ApiError;
 
 /// Login limits over the store's counters.
@@ -17,6 +18,8 @@ use crate::error::ApiError;
 pub struct Throttle {
     store: Store,
     settings: RateLimitSettings,
+    reset_per_email: u32,
+    reset_per_ip: u32,
     clock: Arc<dyn Clock>,
 }
 
@@ -30,12 +33,53 @@ impl std::fmt::Debug for Throttle {
 
 impl Throttle {
     /// Limits as configured.
-    pub fn new(store: Store, settings: RateLimitSettings, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Store,
+        settings: RateLimitSettings,
+        email: &EmailSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
         Self {
             store,
             settings,
+            reset_per_email: email.reset_per_email_per_hour,
+            reset_per_ip: email.reset_per_ip_per_hour,
             clock,
         }
+    }
+
+    /// Counts a password-reset request from `ip` and refuses it over the per-IP limit.
+    ///
+    /// # Errors
+    /// [`ApiError::RateLimited`], or a storage failure.
+    pub async fn before_reset_request(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        let (true, Some(ip)) = (self.settings.enabled, ip) else {
+            return Ok(());
+        };
+        let now = self.clock.now();
+        let bucket = format!("reset:ip:{ip}");
+        let state = self
+            .store
+            .hit_rate_limit(&bucket, Duration::HOUR, now)
+            .await?;
+        refuse_over(state, self.reset_per_ip, now)
+    }
+
+    /// Counts a reset email for `email`; false once the address had its share this hour. The caller
+    /// answers the same either way and simply sends nothing more.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn allow_reset_email(&self, email: &str) -> Result<bool, StoreError> {
+        if !self.settings.enabled {
+            return Ok(true);
+        }
+        let bucket = format!("reset:email:{}", email_key(email));
+        let state = self
+            .store
+            .hit_rate_limit(&bucket, Duration::HOUR, self.clock.now())
+            .await?;
+        Ok(state.hits <= self.reset_per_email)
     }
 
     /// Counts a login attempt from `ip` and refuses it when the IP or the account is over its limit.
@@ -95,10 +139,13 @@ impl Throttle {
 
 /// The account's bucket is keyed by a hash of the normalised email, so attempted addresses are not stored.
 fn account_bucket(email: &str) -> String {
-    format!(
-        "login:account:{}",
-        TokenHash::of(&email.trim().to_lowercase()).as_str()
-    )
+    format!("login:account:{}", email_key(email))
+}
+
+fn email_key(email: &str) -> String {
+    TokenHash::of(&email.trim().to_lowercase())
+        .as_str()
+        .to_owned()
 }
 
 fn secs(n: u32) -> Duration {

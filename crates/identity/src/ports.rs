@@ -118,11 +118,12 @@ pub trait PasswordResetRepository: Send + Sync {
         hash: &TokenHash,
     ) -> impl Future<Output = Result<Option<PasswordReset>, StoreError>> + Send;
 
-    /// Marks the token used and replaces the user's password hash, all or nothing.
+    /// Marks the token used, replaces the user's password hash and revokes every session of the user, all or
+    /// nothing: a reset must never leave a stolen session alive.
     ///
     /// # Errors
     /// MUST return `Ok(false)`, writing nothing, when the token was already used.
-    fn consume_reset(
+    fn consume_reset_and_sign_out(
         &self,
         hash: &TokenHash,
         user: UserId,

@@ -91,8 +91,8 @@ where
         Ok(())
     }
 
-    /// Sets a new password with a reset token and spends the token. Returns whose password changed, so the
-    /// caller can revoke that user's sessions.
+    /// Sets a new password with a reset token, spends the token and signs the user out everywhere. Returns
+    /// whose password changed.
     ///
     /// # Errors
     /// [`IdentityError::WeakPassword`], [`IdentityError::InvalidResetToken`] (unknown, used, expired or
@@ -111,7 +111,7 @@ where
         let password_hash = self.hasher.hash(&password).await?;
         if !self
             .users
-            .consume_reset(&hash, reset.user_id, &password_hash, self.clock.now())
+            .consume_reset_and_sign_out(&hash, reset.user_id, &password_hash, self.clock.now())
             .await?
         {
             // Spent by a concurrent request between our read and our write.

@@ -19,6 +19,6 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use outbox::QueuedEmail;
+pub use outbox::{OutboxStats, QueuedEmail};
 pub use pool::{Backend, DatabaseUrl, PoolOptions, Store};
 pub use rate_limits::RateWindow;

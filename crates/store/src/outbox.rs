@@ -231,3 +231,54 @@ impl Store {
         Ok(())
     }
 }
+
+/// How many emails are where, for metrics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxStats {
+    /// Waiting to be sent, including those that failed an attempt and wait for a retry.
+    pub pending: u64,
+    /// Waiting for a retry after at least one failed attempt.
+    pub retrying: u64,
+    /// Sent.
+    pub sent: u64,
+    /// Given up.
+    pub failed: u64,
+}
+
+impl Store {
+    /// Counts the outbox by state.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn outbox_stats(&self) -> Result<OutboxStats, StoreError> {
+        use diesel::dsl::{count, count_star};
+        let (total, sent, failed): (i64, i64, i64) = with_conn!(self, |conn| {
+            email_outbox::table
+                .select((
+                    count_star(),
+                    count(email_outbox::sent_at),
+                    count(email_outbox::failed_at),
+                ))
+                .first(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        let retrying: i64 = with_conn!(self, |conn| {
+            email_outbox::table
+                .filter(email_outbox::sent_at.is_null())
+                .filter(email_outbox::failed_at.is_null())
+                .filter(email_outbox::last_error.is_not_null())
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(OutboxStats {
+            pending: n(total - sent - failed),
+            retrying: n(retrying),
+            sent: n(sent),
+            failed: n(failed),
+        })
+    }
+}

@@ -17,7 +17,7 @@ type SqlitePool = bb8::Pool<AsyncDieselConnectionManager<SqliteConn>>;
 
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 /// An arbitrary key for PostgreSQL's advisory lock around migrations ("authd" in ASCII).
-const MIGRATION_LOCK: i64 = 0x61_75_74_68_64;
+const MIGRATION_LOCK: i64 = 0x0061_7574_6864;
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 

@@ -12,7 +12,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 use crate::Store;
 use crate::convert::{db_error, from_db, to_db, uuid};
 use crate::outbox::OutboxRow;
-use crate::schema::{email_outbox, password_resets, users};
+use crate::schema::{email_outbox, password_resets, sessions, users};
 
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = password_resets)]
@@ -91,7 +91,7 @@ impl PasswordResetRepository for Store {
         row.map(ResetRow::into_domain).transpose()
     }
 
-    async fn consume_reset(
+    async fn consume_reset_and_sign_out(
         &self,
         hash: &TokenHash,
         user: UserId,
@@ -121,6 +121,14 @@ impl PasswordResetRepository for Store {
                     ))
                     .execute(conn)
                     .await?;
+                diesel::update(
+                    sessions::table
+                        .filter(sessions::user_id.eq(&user))
+                        .filter(sessions::revoked_at.is_null()),
+                )
+                .set(sessions::revoked_at.eq(Some(now)))
+                .execute(conn)
+                .await?;
                 Ok(true)
             })
             .await

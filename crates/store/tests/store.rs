@@ -450,7 +450,27 @@ mod resets_and_outbox {
 
     use super::{T0, registered};
 
-    on_both_backends!(
+    /// Like `on_both_backends!`, but each PostgreSQL test gets a database of its own: the outbox is one
+    /// queue, and tests claiming from a shared one would steal each other's emails.
+    macro_rules! on_both_backends_alone {
+        ($($name:ident),* $(,)?) => {$(
+            mod $name {
+                #[tokio::test]
+                async fn sqlite() {
+                    let db = authd_store::testing::sqlite();
+                    super::$name(db.store().await).await;
+                }
+
+                #[tokio::test]
+                async fn postgres() {
+                    let Some(db) = authd_store::testing::postgres_private() else { return };
+                    super::$name(db.store().await).await;
+                }
+            }
+        )*};
+    }
+
+    on_both_backends_alone!(
         a_new_reset_supersedes_the_unused_ones_and_queues_its_email,
         consuming_a_reset_sets_the_password_once,
         a_claimed_email_is_not_claimed_twice_until_its_lease_ends,
@@ -477,8 +497,7 @@ mod resets_and_outbox {
         }
     }
 
-    /// Claims every due email at `at` for a minute and keeps only `user`'s (the PostgreSQL database is
-    /// shared by the tests running alongside).
+    /// Claims every due email at `at` for a minute and keeps `user`'s.
     async fn claim_for(
         store: &Store,
         user: &authd_identity::User,
@@ -523,7 +542,10 @@ mod resets_and_outbox {
     }
 
     async fn consuming_a_reset_sets_the_password_once(store: Store) {
+        use authd_session::ports::SessionRepository as _;
         let user = registered(&store).await;
+        let live = super::session(&user);
+        store.create(&live, None).await.unwrap();
         let reset = reset_for(&user, T0);
         store
             .replace_reset_and_enqueue(&reset, &email_to(&user), None)
@@ -533,13 +555,13 @@ mod resets_and_outbox {
         let at = T0 + Duration::minutes(5);
         assert!(
             store
-                .consume_reset(&reset.hash, user.id, &new_hash, at)
+                .consume_reset_and_sign_out(&reset.hash, user.id, &new_hash, at)
                 .await
                 .unwrap()
         );
         assert!(
             !store
-                .consume_reset(&reset.hash, user.id, &new_hash, at)
+                .consume_reset_and_sign_out(&reset.hash, user.id, &new_hash, at)
                 .await
                 .unwrap()
         );
@@ -552,6 +574,8 @@ mod resets_and_outbox {
                 .used_at,
             Some(at)
         );
+        let revoked = store.find(live.id).await.unwrap().unwrap().revoked_at;
+        assert_eq!(revoked, Some(at), "a session survived the reset");
         assert_eq!(
             store
                 .find_by_id(user.id)
@@ -563,7 +587,7 @@ mod resets_and_outbox {
         );
         assert!(
             !store
-                .consume_reset(
+                .consume_reset_and_sign_out(
                     &TokenHash::of("unknown"),
                     user.id,
                     &PasswordHash::from_phc("x".into()),

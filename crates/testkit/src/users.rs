@@ -118,7 +118,7 @@ impl PasswordResetRepository for MemoryUsers {
             .cloned())
     }
 
-    async fn consume_reset(
+    async fn consume_reset_and_sign_out(
         &self,
         hash: &TokenHash,
         user: UserId,

@@ -2,6 +2,7 @@
 
 pub mod native;
 pub mod ops;
+pub mod reset;
 
 use actix_web::web;
 
@@ -12,6 +13,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/logout").route(web::post().to(native::logout)))
         .service(web::resource("/auth/refresh").route(web::post().to(native::refresh)))
         .service(web::resource("/auth/validate").route(web::get().to(native::validate)))
+        .service(
+            web::resource("/auth/forgot-password").route(web::post().to(reset::forgot_password)),
+        )
+        .service(web::resource("/auth/reset-password").route(web::post().to(reset::reset_password)))
         .service(web::resource("/auth/keys").route(web::get().to(ops::keys)))
         .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
         .service(web::resource("/readyz").route(web::get().to(ops::readyz)))

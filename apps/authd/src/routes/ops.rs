@@ -86,9 +86,19 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     get,
     path = "/metrics",tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut body = state.metrics.render();
+    match state.store.outbox_stats().await {
+        Ok(stats) => body.push_str(&format!(
+            "# HELP authd_email_outbox Emails in the outbox by state.\n# TYPE authd_email_outbox gauge\n\
+             authd_email_outbox{{state=\"pending\"}} {}\nauthd_email_outbox{{state=\"retrying\"}} {}\n\
+             authd_email_outbox{{state=\"sent\"}} {}\nauthd_email_outbox{{state=\"failed\"}} {}\n",
+            stats.pending, stats.retrying, stats.sent, stats.failed
+        )),
+        Err(err) => tracing::warn!(error = %err, "outbox metrics unavailable"),
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
+        .body(body)
 }
 
 /// This API, described in OpenAPI 3.

@@ -121,9 +121,10 @@ impl TestApp {
         let mut settings = test_settings(&db);
         tweak(&mut settings);
         let clock = FixedClock::at(datetime!(2026-06-01 12:00 UTC));
-        let state = build_state(&settings, Arc::new(clock.clone()))
+        let (state, worker) = build_state(&settings, Arc::new(clock.clone()))
             .await
             .expect("app state");
+        actix_web::rt::spawn(worker.run());
         let store = state.store.clone();
         let service = init_service(app(web::Data::new(state))).await;
         let service = boxed::service(service.map(ServiceResponse::map_into_boxed_body));

@@ -12,4 +12,6 @@
 mod helpers;
 mod native;
 mod ops;
+mod reset;
 mod security;
+mod smtp;

@@ -1,0 +1,94 @@
+//! Password reset: ask for a link by email, then set a new password with it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use authd_identity::Email;
+use tracing::Instrument as _;
+use tracing_actix_web::RequestId;
+
+use crate::api::{ForgotPasswordBody, ResetPasswordBody, StatusResponse, no_store};
+use crate::client_ip::client_ip;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+/// Sends a reset link to the address if it has an account. The answer is the same, and as fast, either
+/// way: the lookup and the queueing happen after the response, and the email leaves through the outbox.
+#[utoipa::path(
+    post,
+    path = "/auth/forgot-password",
+    tag = "password reset",
+    request_body = ForgotPasswordBody,
+    responses(
+        (status = 202, description = "Accepted, whether or not the address has an account", body = StatusResponse),
+        (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 429, description = "rate_limited (per client IP), with Retry-After", body = ErrorBody),
+    )
+)]
+pub async fn forgot_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    request_id: RequestId,
+    body: JsonBody<ForgotPasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let email = Email::parse(&body.0.email)
+        .map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
+    state
+        .throttle
+        .before_reset_request(client_ip(&req, &state.web.trusted_proxies))
+        .await?;
+    let span = tracing::info_span!("password_reset_request", request_id = %request_id);
+    actix_web::rt::spawn(
+        queue_reset_email(state.into_inner(), email, request_id.to_string()).instrument(span),
+    );
+    Ok(no_store(StatusCode::ACCEPTED).json(StatusResponse { status: "accepted" }))
+}
+
+async fn queue_reset_email(state: std::sync::Arc<AppState>, email: Email, request_id: String) {
+    match state.throttle.allow_reset_email(email.as_str()).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(
+                "reset emails for this address are over their hourly limit; not sending another"
+            );
+            return;
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "could not check the reset-email limit; not sending");
+            return;
+        }
+    }
+    match state.resets.request(&email, Some(&request_id)).await {
+        Ok(()) => state.outbox.wake(),
+        Err(err) => tracing::error!(error = %err, "could not queue a password-reset email"),
+    }
+}
+
+/// Sets a new password with the emailed token; every session of the account ends.
+#[utoipa::path(
+    post,
+    path = "/auth/reset-password",
+    tag = "password reset",
+    request_body = ResetPasswordBody,
+    responses(
+        (status = 200, description = "Password changed; all sessions revoked", body = StatusResponse),
+        (status = 400, description = "invalid_token, weak_password or invalid_request", body = ErrorBody),
+    )
+)]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    body: JsonBody<ResetPasswordBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ResetPasswordBody {
+        token,
+        new_password,
+    } = body.0;
+    let user_id = state
+        .resets
+        .reset(&token.into_secret(), new_password.into_secret())
+        .await?;
+    tracing::info!(user_id = %user_id, "password reset; every session revoked");
+    Ok(no_store(StatusCode::OK).json(StatusResponse {
+        status: "password_reset",
+    }))
+}
