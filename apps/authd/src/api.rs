@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
 use authd_identity::{Membership, User};
 use authd_kernel::Secret;
+use authd_mfa::RecoveryCodes;
 use authd_session::IssuedTokens;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -174,6 +175,48 @@ pub struct AuthenticatedResponse {
     pub expires_in: i64,
 }
 
+/// `v1.mfaVerifyRequest` and `v1.mfaRecoveryVerifyRequest`
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CodeBody {
+    /// A 6-digit TOTP code, or a recovery code where one is accepted.
+    #[schema(example = "123456")]
+    pub code: String,
+}
+
+/// `v1.mfaSetupResponse`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaSetupResponse {
+    /// The TOTP secret, base32, for manual entry.
+    pub secret: String,
+    /// `otpauth://totp/<issuer>:<email>?secret=...&issuer=...`
+    pub otpauth_url: String,
+    /// A PNG of the otpauth URL as a QR code, base64.
+    pub qr_code_base64: String,
+}
+
+/// `v1.mfaRecoveryCodesResponse`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecoveryCodesResponse {
+    /// Ten single-use codes, shown once.
+    pub recovery_codes: Vec<String>,
+    /// When they were generated, RFC 3339.
+    pub recovery_codes_generated_at: String,
+}
+
+/// The answer to a first factor when the user has MFA: a pending session.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaRequiredResponse {
+    /// Always `mfa_required`.
+    #[schema(example = "mfa_required")]
+    pub status: &'static str,
+    /// The pending access token (also set as the `access_token` cookie); accepted only by
+    /// `/auth/mfa/verify`, `/auth/mfa/recovery-verify` and `/auth/logout`.
+    pub mfa_token: String,
+    /// Seconds the pending session lives.
+    #[schema(example = 300)]
+    pub expires_in: i64,
+}
+
 /// A body with only a status word (`logged_out`, `ok`, ...).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResponse {
@@ -212,6 +255,29 @@ pub fn authenticated(
             .unwrap_or_default(),
         token_type: "Bearer",
         expires_in: tokens.expires_in,
+    })
+}
+
+/// The answer for a user whose sign-in waits for a second factor: the pending token, as body and cookie.
+pub fn mfa_required(tokens: &IssuedTokens, web: &WebSettings) -> HttpResponse {
+    no_store(StatusCode::OK)
+        .cookie(cookies::access(
+            tokens.access_token.expose(),
+            tokens.expires_in,
+            web,
+        ))
+        .json(MfaRequiredResponse {
+            status: "mfa_required",
+            mfa_token: tokens.access_token.expose().to_owned(),
+            expires_in: tokens.expires_in,
+        })
+}
+
+/// The answer carrying a fresh set of recovery codes.
+pub fn recovery_codes(codes: RecoveryCodes) -> HttpResponse {
+    no_store(StatusCode::OK).json(RecoveryCodesResponse {
+        recovery_codes: codes.codes.iter().map(|c| c.expose().to_owned()).collect(),
+        recovery_codes_generated_at: rfc3339(codes.generated_at),
     })
 }
 

@@ -33,22 +33,49 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 #[derive(Debug, Clone, Copy)]
 pub struct FullSession(pub Authenticated);
 
+/// A caller with any live session, pending ones included: only for the endpoints that complete a pending
+/// sign-in.
+#[derive(Debug, Clone, Copy)]
+pub struct AnySession(pub Authenticated);
+
+type CallerFuture<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+/// The session lookup runs in a task of its own: actix drops a handler's other extractors when one fails,
+/// and a database query must not be dropped halfway (see `background`).
+fn authenticate(req: &HttpRequest) -> CallerFuture<Authenticated> {
+    let token = access_token(req);
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+    Box::pin(async move {
+        let (Some(token), Some(state)) = (token, state) else {
+            return Err(ApiError::Unauthorized);
+        };
+        let lookup = actix_web::rt::spawn(async move { state.sessions.authenticate(&token).await });
+        Ok(lookup.await.map_err(ApiError::internal)??)
+    })
+}
+
 impl FromRequest for FullSession {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = CallerFuture<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = access_token(req);
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let caller = authenticate(req);
         Box::pin(async move {
-            let (Some(token), Some(state)) = (token, state) else {
-                return Err(ApiError::Unauthorized);
-            };
-            let caller = state.sessions.authenticate(&token).await?;
+            let caller = caller.await?;
             if !caller.mfa.is_satisfied() {
                 return Err(ApiError::MfaRequired);
             }
             Ok(Self(caller))
         })
+    }
+}
+
+impl FromRequest for AnySession {
+    type Error = ApiError;
+    type Future = CallerFuture<Self>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let caller = authenticate(req);
+        Box::pin(async move { caller.await.map(Self) })
     }
 }

@@ -33,6 +33,10 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// `[email]`
     pub email: EmailSettings,
+    /// `[mfa]`
+    pub mfa: MfaSettings,
+    /// `[secrets]`
+    pub secrets: SecretSettings,
 }
 
 /// `[database]`
@@ -325,6 +329,42 @@ impl Default for EmailSettings {
     }
 }
 
+/// `[mfa]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MfaSettings {
+    /// The issuer label authenticator apps show next to the account.
+    pub issuer: String,
+}
+
+impl Default for MfaSettings {
+    fn default() -> Self {
+        Self {
+            issuer: "authd".into(),
+        }
+    }
+}
+
+/// `[secrets]`
+#[derive(Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecretSettings {
+    /// 32 bytes as 64 hex characters; encrypts TOTP secrets at rest. Unset: generated on first start and
+    /// stored in the database.
+    pub encryption_key: Option<String>,
+}
+
+impl std::fmt::Debug for SecretSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretSettings")
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "[redacted]"),
+            )
+            .finish()
+    }
+}
+
 /// Why the configuration was refused; the message names the key.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -438,6 +478,20 @@ impl Settings {
             ));
         }
         self.validate_email()?;
+        if self.mfa.issuer.trim().is_empty() || self.mfa.issuer.contains(':') {
+            return Err(invalid(
+                "mfa.issuer",
+                "must be a non-empty label without ':'",
+            ));
+        }
+        if let Some(key) = &self.secrets.encryption_key
+            && (key.len() != 64 || !key.chars().all(|c| c.is_ascii_hexdigit()))
+        {
+            return Err(invalid(
+                "secrets.encryption_key",
+                "must be 32 bytes as 64 hex characters",
+            ));
+        }
         if let Some(key) = &self.tokens.signing_key {
             authd_session::SigningKey::from_hex(
                 authd_session::KeyId(self.tokens.signing_key_id),
@@ -776,6 +830,12 @@ mod tests {
             ("AUTHD__SMTP__FROM", "nobody", "smtp.from"),
             ("AUTHD__SMTP__USERNAME", "only-half", "smtp.username"),
             ("AUTHD__EMAIL__RESET_URL", "/relative", "email.reset_url"),
+            (
+                "AUTHD__SECRETS__ENCRYPTION_KEY",
+                "abcd",
+                "secrets.encryption_key",
+            ),
+            ("AUTHD__MFA__ISSUER", "a:b", "mfa.issuer"),
         ];
         for (key, value, named) in cases {
             let err = load(&[(key, value)]).expect_err(key).to_string();

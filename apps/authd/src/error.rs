@@ -9,6 +9,7 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use authd_identity::{IdentityError, PasswordProblem};
 use authd_kernel::StoreError;
+use authd_mfa::MfaError;
 use authd_session::SessionError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -52,6 +53,24 @@ pub enum ApiError {
     /// session token: the caller is not signed in and nothing about a session ended).
     #[error("invalid or expired reset token")]
     InvalidResetToken,
+    /// A wrong TOTP or recovery code on an endpoint of a full session (400: the session is fine).
+    #[error("invalid code")]
+    InvalidCode,
+    /// A wrong TOTP or recovery code on the pending-session endpoints (401: the sign-in did not complete).
+    #[error("invalid code")]
+    InvalidSecondFactor,
+    /// MFA setup while MFA is on.
+    #[error("multi-factor authentication is already enabled")]
+    MfaAlreadyEnabled,
+    /// An MFA operation while MFA is off.
+    #[error("multi-factor authentication is not enabled")]
+    MfaNotEnabled,
+    /// Confirm without a pending enrolment.
+    #[error("no multi-factor enrolment is pending; call /auth/mfa/setup first")]
+    MfaSetupRequired,
+    /// A pending-session endpoint called with a session that is not pending.
+    #[error("this session does not need a second factor")]
+    MfaNotPending,
     /// A cookie-authenticated request from an origin that is not allowed.
     #[error("request origin not allowed")]
     ForbiddenOrigin,
@@ -86,6 +105,11 @@ impl ApiError {
             Self::Unauthorized => "unauthorized",
             Self::MfaRequired => "mfa_required",
             Self::InvalidToken | Self::InvalidResetToken => "invalid_token",
+            Self::InvalidCode | Self::InvalidSecondFactor => "invalid_code",
+            Self::MfaAlreadyEnabled => "mfa_already_enabled",
+            Self::MfaNotEnabled => "mfa_not_enabled",
+            Self::MfaSetupRequired => "mfa_setup_required",
+            Self::MfaNotPending => "mfa_not_pending",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -107,11 +131,17 @@ impl ResponseError for ApiError {
             Self::InvalidRequest(_)
             | Self::WeakPassword(_)
             | Self::EmailTaken
-            | Self::InvalidResetToken => StatusCode::BAD_REQUEST,
+            | Self::InvalidResetToken
+            | Self::InvalidCode
+            | Self::MfaAlreadyEnabled
+            | Self::MfaNotEnabled
+            | Self::MfaSetupRequired
+            | Self::MfaNotPending => StatusCode::BAD_REQUEST,
             Self::InvalidCredentials
             | Self::Unauthorized
             | Self::MfaRequired
-            | Self::InvalidToken => StatusCode::UNAUTHORIZED,
+            | Self::InvalidToken
+            | Self::InvalidSecondFactor => StatusCode::UNAUTHORIZED,
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -182,6 +212,18 @@ impl From<SessionError> for ApiError {
     }
 }
 
+impl From<MfaError> for ApiError {
+    fn from(err: MfaError) -> Self {
+        match err {
+            MfaError::AlreadyEnabled => Self::MfaAlreadyEnabled,
+            MfaError::NotEnabled => Self::MfaNotEnabled,
+            MfaError::NoPendingEnrolment => Self::MfaSetupRequired,
+            MfaError::InvalidCode => Self::InvalidCode,
+            MfaError::Crypto(_) | MfaError::Store(_) => Self::internal(err),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         Self::internal(err)
@@ -220,6 +262,12 @@ mod tests {
             (ApiError::MfaRequired, 401, "mfa_required"),
             (ApiError::InvalidToken, 401, "invalid_token"),
             (ApiError::InvalidResetToken, 400, "invalid_token"),
+            (ApiError::InvalidCode, 400, "invalid_code"),
+            (ApiError::InvalidSecondFactor, 401, "invalid_code"),
+            (ApiError::MfaAlreadyEnabled, 400, "mfa_already_enabled"),
+            (ApiError::MfaNotEnabled, 400, "mfa_not_enabled"),
+            (ApiError::MfaSetupRequired, 400, "mfa_setup_required"),
+            (ApiError::MfaNotPending, 400, "mfa_not_pending"),
             (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod background;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;

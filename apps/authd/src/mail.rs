@@ -18,6 +18,7 @@ use authd_store::{QueuedEmail, Store};
 use time::Duration;
 use tokio::sync::Notify;
 
+use crate::background::Shutdown;
 use crate::config::{EmailSettings, SmtpSettings, SmtpTlsSetting};
 use crate::state::AppClock;
 
@@ -116,16 +117,18 @@ impl<M: Mailer> OutboxWorker<M> {
         }
     }
 
-    /// Forever: send what is due, then sleep until woken or until the poll interval passes.
-    pub async fn run(self) {
+    /// Until `shutdown`: send what is due, then sleep until woken or until the poll interval passes. A
+    /// round of sending is never interrupted; shutdown takes effect between rounds.
+    pub async fn run(self, shutdown: Shutdown) {
         let poll = StdDuration::from_millis(self.settings.poll_interval_ms.into());
-        loop {
+        while !shutdown.is_triggered() {
             if let Err(err) = self.drain().await {
                 tracing::warn!(error = %err, "email outbox unavailable; will retry");
             }
             tokio::select! {
                 () = self.signal.0.notified() => {}
                 () = tokio::time::sleep(poll) => {}
+                () = shutdown.triggered() => {}
             }
         }
     }

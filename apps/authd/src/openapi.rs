@@ -3,18 +3,25 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{native, ops, reset};
+use crate::routes::{mfa, native, ops, reset};
 
 /// authd's API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "authd", description = "Authentication service: sign-up, login, sessions and tokens, password reset."),
+    info(title = "authd", description = "Authentication service: sign-up, login, sessions and tokens, password reset, TOTP MFA."),
     paths(
         native::register,
         native::login,
         native::logout,
         native::refresh,
         native::validate,
+        mfa::setup,
+        mfa::confirm,
+        mfa::verify,
+        mfa::recovery_verify,
+        mfa::disable,
+        mfa::recovery_codes,
+        mfa::recovery_codes_regenerate,
         reset::forgot_password,
         reset::reset_password,
         ops::keys,
@@ -27,6 +34,7 @@ use crate::routes::{native, ops, reset};
     tags(
         (name = "native", description = "Email and password authentication and sessions"),
         (name = "password reset", description = "Reset a forgotten password through an emailed link"),
+        (name = "mfa", description = "TOTP multi-factor authentication and recovery codes"),
         (name = "operations", description = "Health, keys, metrics"),
     )
 )]

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use authd_identity::{IdentityService, PasswordResetService};
 use authd_kernel::{Clock, OsRandom};
+use authd_mfa::MfaService;
 use authd_session::SessionService;
 use authd_store::Store;
 use ipnet::IpNet;
@@ -19,6 +20,8 @@ pub type AppClock = Arc<dyn Clock>;
 pub type Identity = IdentityService<Store, BoundedHasher, AppClock, OsRandom>;
 /// The password-reset use cases as wired here.
 pub type Resets = PasswordResetService<Store, BoundedHasher, AppClock, OsRandom>;
+/// The MFA use cases as wired here.
+pub type Mfa = MfaService<Store, AppClock, OsRandom>;
 /// The session use cases as wired here.
 pub type Sessions = SessionService<Store, AppClock, OsRandom>;
 
@@ -46,6 +49,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Password reset by email.
     pub resets: Resets,
+    /// TOTP and recovery codes.
+    pub mfa: Mfa,
     /// Wakes this instance's email worker.
     pub outbox: OutboxSignal,
     /// Direct store access for operations (readiness).

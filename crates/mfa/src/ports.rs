@@ -9,11 +9,14 @@ use crate::{EncryptedSecret, MfaRecord, RecoveryCodeHash};
 
 /// Storage of TOTP factors and recovery codes.
 pub trait MfaRepository: Send + Sync {
-    /// The user's factor, pending or enabled.
+    /// The user's factor, in whatever state (pending, enabled or disabled).
     ///
     /// # Errors
     /// A storage failure.
-    fn find(&self, user: UserId) -> impl Future<Output = Result<Option<MfaRecord>, StoreError>> + Send;
+    fn find_factor(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Option<MfaRecord>, StoreError>> + Send;
 
     /// Stores a pending enrolment with this secret, replacing a previous pending or disabled one (and
     /// clearing its `last_used_step`).
@@ -44,7 +47,11 @@ pub trait MfaRepository: Send + Sync {
     /// # Errors
     /// MUST return `Ok(false)` when a step at least as late was already used (a replay, possibly through
     /// another instance), atomically.
-    fn use_step(&self, user: UserId, step: u64) -> impl Future<Output = Result<bool, StoreError>> + Send;
+    fn use_step(
+        &self,
+        user: UserId,
+        step: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Spends one unused recovery code.
     ///
@@ -73,5 +80,9 @@ pub trait MfaRepository: Send + Sync {
     ///
     /// # Errors
     /// A storage failure.
-    fn disable(&self, user: UserId, now: OffsetDateTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn disable(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -50,6 +50,26 @@ pub trait SessionRepository: Send + Sync {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Turns a live pending session into a verified one: sets its MFA status to verified, moves its expiry
+    /// to `refresh.expires_at` and stores its first refresh token, all or nothing.
+    ///
+    /// # Errors
+    /// MUST return `Ok(false)`, writing nothing, when the session is not pending (any more) or is revoked.
+    fn promote(
+        &self,
+        id: SessionId,
+        refresh: &RefreshRecord,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Counts one wrong second-factor code against a session and returns the new count, atomically.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn add_mfa_failure(
+        &self,
+        id: SessionId,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
     /// Revokes one session (idempotent).
     ///
     /// # Errors

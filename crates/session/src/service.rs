@@ -170,11 +170,13 @@ where
         let now = self.clock.now();
         let claims = self.keys.verifier().verify(access_token, now)?;
         match self.sessions.find(claims.session_id).await? {
+            // The token's own MFA claim counts: a pending token stays pending even after its session was
+            // promoted (the promotion issued new tokens).
             Some(session) if session.is_live(now) && session.user_id == claims.user_id => {
                 Ok(Authenticated {
                     user_id: claims.user_id,
                     session_id: claims.session_id,
-                    mfa: session.mfa,
+                    mfa: claims.mfa,
                 })
             }
             _ => Err(SessionError::InvalidAccessToken),
@@ -208,6 +210,54 @@ where
             self.sessions.revoke(id, now).await?;
         }
         Ok(())
+    }
+
+    /// Completes the second factor of a pending session: the session becomes verified and gets its first
+    /// refresh token.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidAccessToken`] when the session is gone, revoked, expired or not pending, or a
+    /// storage failure.
+    pub async fn complete_mfa(&self, id: SessionId) -> Result<IssuedTokens, SessionError> {
+        let now = self.clock.now();
+        let session = self
+            .sessions
+            .find(id)
+            .await?
+            .ok_or(SessionError::InvalidAccessToken)?;
+        if session.mfa != MfaStatus::Pending || !session.is_live(now) {
+            return Err(SessionError::InvalidAccessToken);
+        }
+        let refresh = OpaqueToken::generate(&self.random);
+        let record = self.refresh_record(&refresh.hash, id, now);
+        if !self.sessions.promote(id, &record).await? {
+            return Err(SessionError::InvalidAccessToken);
+        }
+        let promoted = Session {
+            mfa: MfaStatus::Verified,
+            expires_at: record.expires_at,
+            ..session
+        };
+        self.tokens_for(&promoted, now, Some(refresh.secret))
+    }
+
+    /// Counts a wrong second-factor code on a pending session; at `limit` wrong codes the session is
+    /// revoked. Returns whether it was.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn record_mfa_failure(
+        &self,
+        id: SessionId,
+        limit: u32,
+    ) -> Result<bool, SessionError> {
+        let failures = self.sessions.add_mfa_failure(id).await?;
+        if failures < limit {
+            return Ok(false);
+        }
+        tracing::warn!(session_id = %id, failures, "too many wrong second-factor codes; revoking the pending session");
+        self.sessions.revoke(id, self.clock.now()).await?;
+        Ok(true)
     }
 
     /// Revokes every session of a user.

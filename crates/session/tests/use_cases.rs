@@ -169,3 +169,54 @@ fn revoking_all_sessions_of_a_user_ends_each_of_them() {
     assert!(run(w.service.authenticate(a.access_token.expose())).is_err());
     assert!(run(w.service.authenticate(b.access_token.expose())).is_err());
 }
+
+#[test]
+fn completing_mfa_turns_a_pending_session_into_a_full_one_once() {
+    let w = world();
+    let pending = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
+    let full = run(w.service.complete_mfa(pending.session_id)).unwrap();
+    assert_eq!(full.mfa, MfaStatus::Verified);
+    assert_eq!(full.session_id, pending.session_id);
+    assert!(full.refresh_token.is_some());
+    assert_eq!(
+        run(w.service.authenticate(full.access_token.expose()))
+            .unwrap()
+            .mfa,
+        MfaStatus::Verified
+    );
+    // The pending token keeps its pending claim.
+    assert_eq!(
+        run(w.service.authenticate(pending.access_token.expose()))
+            .unwrap()
+            .mfa,
+        MfaStatus::Pending
+    );
+    assert!(
+        run(w.service.complete_mfa(pending.session_id)).is_err(),
+        "completed twice"
+    );
+    let session = w.sessions.session(pending.session_id).unwrap();
+    assert_eq!(session.expires_at - session.created_at, Duration::days(30));
+}
+
+#[test]
+fn the_fifth_wrong_code_revokes_the_pending_session() {
+    let w = world();
+    let pending = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
+    for _ in 0..4 {
+        assert!(!run(w.service.record_mfa_failure(pending.session_id, 5)).unwrap());
+    }
+    assert!(run(w.service.record_mfa_failure(pending.session_id, 5)).unwrap());
+    assert!(run(w.service.authenticate(pending.access_token.expose())).is_err());
+    assert!(run(w.service.complete_mfa(pending.session_id)).is_err());
+}
+
+#[test]
+fn a_full_session_cannot_be_completed() {
+    let w = world();
+    let full = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    assert!(matches!(
+        run(w.service.complete_mfa(full.session_id)),
+        Err(SessionError::InvalidAccessToken)
+    ));
+}

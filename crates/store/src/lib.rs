@@ -8,11 +8,13 @@
 mod pool;
 mod convert;
 mod keys;
+mod mfa;
 mod outbox;
 mod purge;
 mod rate_limits;
 mod resets;
 mod schema;
+mod secrets;
 mod sessions;
 mod users;
 

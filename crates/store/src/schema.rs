@@ -37,6 +37,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        mfa_failures -> Integer,
     }
 }
 
@@ -112,3 +113,33 @@ diesel::table! {
 
 diesel::joinable!(password_resets -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(password_resets, users);
+
+diesel::table! {
+    mfa_factors (user_id) {
+        user_id -> Text,
+        secret -> Binary,
+        state -> Text,
+        last_used_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        enabled_at -> Nullable<Timestamp>,
+        recovery_codes_generated_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mfa_recovery_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    service_secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}

@@ -22,6 +22,7 @@ struct SessionRow {
     created_at: PrimitiveDateTime,
     expires_at: PrimitiveDateTime,
     revoked_at: Option<PrimitiveDateTime>,
+    mfa_failures: i32,
 }
 
 impl SessionRow {
@@ -33,6 +34,7 @@ impl SessionRow {
             created_at: to_db(session.created_at),
             expires_at: to_db(session.expires_at),
             revoked_at: session.revoked_at.map(to_db),
+            mfa_failures: 0,
         }
     }
 
@@ -172,6 +174,53 @@ impl SessionRepository for Store {
             .await
             .map_err(db_error)
         })
+    }
+
+    async fn promote(&self, id: SessionId, refresh: &RefreshRecord) -> Result<bool, StoreError> {
+        let row = RefreshRow::from_domain(refresh);
+        let id = id.to_string();
+        with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let promoted = diesel::update(
+                    sessions::table
+                        .find(&id)
+                        .filter(sessions::mfa.eq(MfaStatus::Pending.as_str()))
+                        .filter(sessions::revoked_at.is_null()),
+                )
+                .set((
+                    sessions::mfa.eq(MfaStatus::Verified.as_str()),
+                    sessions::expires_at.eq(row.expires_at),
+                ))
+                .execute(conn)
+                .await?;
+                if promoted == 0 {
+                    return Ok(false);
+                }
+                diesel::insert_into(refresh_tokens::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                Ok(true)
+            })
+            .await
+            .map_err(db_error)
+        })
+    }
+
+    async fn add_mfa_failure(&self, id: SessionId) -> Result<u32, StoreError> {
+        let id = id.to_string();
+        let failures: Option<i32> = with_conn!(self, |conn| {
+            diesel::update(sessions::table.find(&id))
+                .set(sessions::mfa_failures.eq(sessions::mfa_failures + 1))
+                .returning(sessions::mfa_failures)
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        Ok(failures
+            .and_then(|f| u32::try_from(f).ok())
+            .unwrap_or(u32::MAX))
     }
 
     async fn revoke(&self, id: SessionId, now: OffsetDateTime) -> Result<(), StoreError> {

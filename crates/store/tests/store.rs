@@ -668,3 +668,215 @@ mod resets_and_outbox {
         assert_eq!(retried[0].email.text, email_to(&user).text);
     }
 }
+
+mod mfa_and_pending_sessions {
+    use authd_kernel::{OpaqueToken, OsRandom, Secret};
+    use authd_mfa::ports::MfaRepository;
+    use authd_mfa::{EncryptedSecret, MfaState, RecoveryCodeHash};
+    use authd_session::ports::SessionRepository;
+    use authd_session::{MfaStatus, RefreshRecord, Session};
+    use authd_store::Store;
+    use time::Duration;
+
+    use super::{T0, registered};
+
+    on_both_backends!(
+        a_factor_goes_from_pending_to_enabled_to_disabled,
+        setup_does_not_replace_an_enabled_factor,
+        the_replay_guard_only_moves_forward,
+        recovery_codes_are_single_use_and_replaced_as_a_set,
+        a_pending_session_is_promoted_once_and_counts_failures,
+        the_service_secret_is_generated_once,
+    );
+
+    fn codes(prefix: &str) -> Vec<RecoveryCodeHash> {
+        (0..10)
+            .map(|i| RecoveryCodeHash(format!("{prefix}{i:062}")))
+            .collect()
+    }
+
+    async fn a_factor_goes_from_pending_to_enabled_to_disabled(store: Store) {
+        let user = registered(&store).await;
+        assert!(store.find_factor(user.id).await.unwrap().is_none());
+        assert!(
+            store
+                .save_pending(user.id, &EncryptedSecret(vec![1, 2, 3]), T0)
+                .await
+                .unwrap()
+        );
+        let pending = store.find_factor(user.id).await.unwrap().unwrap();
+        assert_eq!(
+            (pending.state, pending.secret.0.clone()),
+            (MfaState::Pending, vec![1, 2, 3])
+        );
+
+        let at = T0 + Duration::minutes(1);
+        assert!(store.enable(user.id, 100, &codes("a"), at).await.unwrap());
+        assert!(
+            !store.enable(user.id, 101, &codes("b"), at).await.unwrap(),
+            "enabled twice"
+        );
+        let enabled = store.find_factor(user.id).await.unwrap().unwrap();
+        assert_eq!(enabled.state, MfaState::Enabled);
+        assert_eq!(enabled.last_used_step, Some(100));
+        assert_eq!(enabled.enabled_at, Some(at));
+        assert_eq!(enabled.recovery_codes_generated_at, Some(at));
+
+        store
+            .disable(user.id, at + Duration::hours(1))
+            .await
+            .unwrap();
+        let disabled = store.find_factor(user.id).await.unwrap().unwrap();
+        assert_eq!(disabled.state, MfaState::Disabled);
+        assert!(disabled.secret.0.is_empty(), "the secret survived");
+        assert_eq!(disabled.disabled_at, Some(at + Duration::hours(1)));
+        assert!(
+            !store
+                .use_recovery_code(user.id, &codes("a")[0], at)
+                .await
+                .unwrap(),
+            "codes survived"
+        );
+        assert!(
+            store
+                .save_pending(user.id, &EncryptedSecret(vec![9]), at)
+                .await
+                .unwrap(),
+            "no re-enrolment"
+        );
+    }
+
+    async fn setup_does_not_replace_an_enabled_factor(store: Store) {
+        let user = registered(&store).await;
+        store
+            .save_pending(user.id, &EncryptedSecret(vec![1]), T0)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .save_pending(user.id, &EncryptedSecret(vec![2]), T0)
+                .await
+                .unwrap(),
+            "pending not replaced"
+        );
+        store.enable(user.id, 1, &codes("a"), T0).await.unwrap();
+        assert!(
+            !store
+                .save_pending(user.id, &EncryptedSecret(vec![3]), T0)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.find_factor(user.id).await.unwrap().unwrap().secret.0,
+            vec![2]
+        );
+    }
+
+    async fn the_replay_guard_only_moves_forward(store: Store) {
+        let user = registered(&store).await;
+        store
+            .save_pending(user.id, &EncryptedSecret(vec![1]), T0)
+            .await
+            .unwrap();
+        store.enable(user.id, 100, &codes("a"), T0).await.unwrap();
+        assert!(!store.use_step(user.id, 100).await.unwrap());
+        assert!(!store.use_step(user.id, 99).await.unwrap());
+        assert!(store.use_step(user.id, 101).await.unwrap());
+        assert!(!store.use_step(user.id, 101).await.unwrap());
+    }
+
+    async fn recovery_codes_are_single_use_and_replaced_as_a_set(store: Store) {
+        let user = registered(&store).await;
+        store
+            .save_pending(user.id, &EncryptedSecret(vec![1]), T0)
+            .await
+            .unwrap();
+        store.enable(user.id, 1, &codes("a"), T0).await.unwrap();
+        assert!(
+            store
+                .use_recovery_code(user.id, &codes("a")[3], T0)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .use_recovery_code(user.id, &codes("a")[3], T0)
+                .await
+                .unwrap()
+        );
+        let later = T0 + Duration::days(1);
+        store
+            .replace_recovery_codes(user.id, &codes("b"), later)
+            .await
+            .unwrap();
+        assert!(
+            !store
+                .use_recovery_code(user.id, &codes("a")[4], later)
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .use_recovery_code(user.id, &codes("b")[4], later)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store
+                .find_factor(user.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .recovery_codes_generated_at,
+            Some(later)
+        );
+    }
+
+    async fn a_pending_session_is_promoted_once_and_counts_failures(store: Store) {
+        let user = registered(&store).await;
+        let pending = Session {
+            mfa: MfaStatus::Pending,
+            expires_at: T0 + Duration::minutes(5),
+            ..super::session(&user)
+        };
+        store.create(&pending, None).await.unwrap();
+        assert_eq!(store.add_mfa_failure(pending.id).await.unwrap(), 1);
+        assert_eq!(store.add_mfa_failure(pending.id).await.unwrap(), 2);
+        let refresh = RefreshRecord {
+            hash: OpaqueToken::generate(&OsRandom).hash,
+            session_id: pending.id,
+            created_at: T0,
+            expires_at: T0 + Duration::days(30),
+            used_at: None,
+        };
+        assert!(store.promote(pending.id, &refresh).await.unwrap());
+        let promoted = store.find(pending.id).await.unwrap().unwrap();
+        assert_eq!(
+            (promoted.mfa, promoted.expires_at),
+            (MfaStatus::Verified, T0 + Duration::days(30))
+        );
+        assert!(store.find_refresh(&refresh.hash).await.unwrap().is_some());
+        let again = RefreshRecord {
+            hash: OpaqueToken::generate(&OsRandom).hash,
+            ..refresh
+        };
+        assert!(
+            !store.promote(pending.id, &again).await.unwrap(),
+            "promoted twice"
+        );
+        assert!(store.find_refresh(&again.hash).await.unwrap().is_none());
+    }
+
+    async fn the_service_secret_is_generated_once(store: Store) {
+        let name = format!("test-{}", uuid::Uuid::new_v4());
+        let first = store
+            .load_or_insert_secret(&name, &Secret::new("aa"), T0)
+            .await
+            .unwrap();
+        let second = store
+            .load_or_insert_secret(&name, &Secret::new("bb"), T0)
+            .await
+            .unwrap();
+        assert_eq!((first.expose(), second.expose()), ("aa", "aa"));
+    }
+}

@@ -3,12 +3,14 @@
 
 mod clock;
 mod hasher;
+mod mfa;
 mod random;
 mod sessions;
 mod users;
 
 pub use clock::FixedClock;
 pub use hasher::InlineHasher;
+pub use mfa::MemoryMfa;
 pub use random::SeededRandom;
 pub use sessions::MemorySessions;
 pub use users::MemoryUsers;

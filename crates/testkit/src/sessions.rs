@@ -4,13 +4,14 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use authd_kernel::{StoreError, TokenHash, UserId};
 use authd_session::ports::SessionRepository;
-use authd_session::{RefreshRecord, Session, SessionId};
+use authd_session::{MfaStatus, RefreshRecord, Session, SessionId};
 use time::OffsetDateTime;
 
 #[derive(Debug, Default)]
 struct State {
     sessions: Vec<Session>,
     refresh: Vec<RefreshRecord>,
+    mfa_failures: Vec<(SessionId, u32)>,
 }
 
 /// Sessions and refresh tokens in vectors; clones share the data.
@@ -85,6 +86,36 @@ impl SessionRepository for MemorySessions {
             session.expires_at = new.expires_at;
         }
         Ok(true)
+    }
+
+    async fn promote(&self, id: SessionId, refresh: &RefreshRecord) -> Result<bool, StoreError> {
+        let mut state = self.state();
+        let Some(session) = state
+            .sessions
+            .iter_mut()
+            .find(|s| s.id == id && s.mfa == MfaStatus::Pending && s.revoked_at.is_none())
+        else {
+            return Ok(false);
+        };
+        session.mfa = MfaStatus::Verified;
+        session.expires_at = refresh.expires_at;
+        state.refresh.push(refresh.clone());
+        Ok(true)
+    }
+
+    async fn add_mfa_failure(&self, id: SessionId) -> Result<u32, StoreError> {
+        let mut state = self.state();
+        let count = match state.mfa_failures.iter_mut().find(|(s, _)| *s == id) {
+            Some((_, count)) => {
+                *count += 1;
+                *count
+            }
+            None => {
+                state.mfa_failures.push((id, 1));
+                1
+            }
+        };
+        Ok(count)
     }
 
     async fn revoke(&self, id: SessionId, now: OffsetDateTime) -> Result<(), StoreError> {

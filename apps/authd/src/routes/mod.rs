@@ -1,5 +1,6 @@
 //! The routes of the contract, grouped by flow. Each path is one resource, so a wrong method gets 405.
 
+pub mod mfa;
 pub mod native;
 pub mod ops;
 pub mod reset;
@@ -13,6 +14,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/auth/logout").route(web::post().to(native::logout)))
         .service(web::resource("/auth/refresh").route(web::post().to(native::refresh)))
         .service(web::resource("/auth/validate").route(web::get().to(native::validate)))
+        .service(web::resource("/auth/mfa/setup").route(web::post().to(mfa::setup)))
+        .service(web::resource("/auth/mfa/confirm").route(web::post().to(mfa::confirm)))
+        .service(web::resource("/auth/mfa/verify").route(web::post().to(mfa::verify)))
+        .service(
+            web::resource("/auth/mfa/recovery-verify").route(web::post().to(mfa::recovery_verify)),
+        )
+        .service(web::resource("/auth/mfa/disable").route(web::post().to(mfa::disable)))
+        .service(
+            web::resource("/auth/mfa/recovery-codes").route(web::post().to(mfa::recovery_codes)),
+        )
+        .service(
+            web::resource("/auth/mfa/recovery-codes/regenerate")
+                .route(web::post().to(mfa::recovery_codes_regenerate)),
+        )
         .service(
             web::resource("/auth/forgot-password").route(web::post().to(reset::forgot_password)),
         )

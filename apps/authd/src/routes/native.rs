@@ -59,7 +59,7 @@ pub async fn register(
     tag = "native",
     request_body = LoginBody,
     responses(
-        (status = 200, description = "Signed in", body = AuthenticatedResponse),
+        (status = 200, description = "Signed in, or (`MfaRequiredResponse`) a pending session waiting for the second factor", body = AuthenticatedResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
         (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody),
@@ -79,6 +79,11 @@ pub async fn login(
     match state.identity.login(&email, &password.into_secret()).await {
         Ok(user) => {
             state.throttle.after_success(&email).await?;
+            if state.mfa.is_enabled(user.id).await? {
+                state.metrics.login("mfa_required");
+                let pending = state.sessions.start(user.id, MfaStatus::Pending).await?;
+                return Ok(api::mfa_required(&pending, &state.web));
+            }
             state.metrics.login("success");
             let tokens = state
                 .sessions

@@ -7,6 +7,7 @@ use tracing::Instrument as _;
 use tracing_actix_web::RequestId;
 
 use crate::api::{ForgotPasswordBody, ResetPasswordBody, StatusResponse, no_store};
+use crate::background;
 use crate::client_ip::client_ip;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
@@ -38,7 +39,7 @@ pub async fn forgot_password(
         .before_reset_request(client_ip(&req, &state.web.trusted_proxies))
         .await?;
     let span = tracing::info_span!("password_reset_request", request_id = %request_id);
-    actix_web::rt::spawn(
+    background::spawn(
         queue_reset_email(state.into_inner(), email, request_id.to_string()).instrument(span),
     );
     Ok(no_store(StatusCode::ACCEPTED).json(StatusResponse { status: "accepted" }))

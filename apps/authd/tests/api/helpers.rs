@@ -51,6 +51,16 @@ pub struct TestApp {
     pub db: Arc<TestDatabase>,
     /// This app's client address: random, so apps sharing a database do not share per-IP limits.
     pub peer: SocketAddr,
+    _worker: WorkerGuard,
+}
+
+/// Stops the app's email worker with the app (it runs on the shared background runtime).
+struct WorkerGuard(authd::background::Shutdown);
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        self.0.trigger();
+    }
 }
 
 /// What came back.
@@ -124,7 +134,8 @@ impl TestApp {
         let (state, worker) = build_state(&settings, Arc::new(clock.clone()))
             .await
             .expect("app state");
-        actix_web::rt::spawn(worker.run());
+        let shutdown = authd::background::Shutdown::default();
+        authd::background::spawn(worker.run(shutdown.clone()));
         let store = state.store.clone();
         let service = init_service(app(web::Data::new(state))).await;
         let service = boxed::service(service.map(ServiceResponse::map_into_boxed_body));
@@ -134,6 +145,7 @@ impl TestApp {
             store,
             db,
             peer: random_peer(),
+            _worker: WorkerGuard(shutdown),
         }
     }
 

@@ -10,6 +10,7 @@
 
 #[macro_use]
 mod helpers;
+mod mfa;
 mod native;
 mod ops;
 mod reset;

@@ -1,0 +1,232 @@
+//! TOTP multi-factor authentication: enrol (setup, confirm), complete a pending sign-in (verify,
+//! recovery-verify), turn off (disable), and recovery codes.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use authd_mfa::MfaError;
+use authd_session::{Authenticated, MfaStatus};
+
+use crate::api::{
+    self, AuthenticatedResponse, CodeBody, MfaSetupResponse, RecoveryCodesResponse, StatusResponse,
+    no_store,
+};
+use crate::auth::{AnySession, FullSession};
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
+use crate::state::AppState;
+
+/// Wrong codes a pending session may present before it is revoked (fixed by the contract, whatever the
+/// rate-limit settings say).
+const PENDING_ATTEMPTS: u32 = 5;
+
+/// Starts enrolment: a new secret, its otpauth URL and a QR code. Calling it again replaces a pending secret.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/setup",
+    tag = "mfa",
+    responses(
+        (status = 200, body = MfaSetupResponse),
+        (status = 400, description = "mfa_already_enabled", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn setup(
+    state: web::Data<AppState>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .identity
+        .user(caller.0.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
+    let setup = state.mfa.setup(user.id, user.email.as_str()).await?;
+    Ok(no_store(StatusCode::OK).json(MfaSetupResponse {
+        secret: setup.secret_base32.expose().to_owned(),
+        otpauth_url: setup.otpauth_url.expose().to_owned(),
+        qr_code_base64: setup.qr_png_base64,
+    }))
+}
+
+/// Confirms enrolment with a first code; MFA is on from now and the recovery codes are shown, once.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/confirm",
+    tag = "mfa",
+    request_body = CodeBody,
+    responses(
+        (status = 200, body = RecoveryCodesResponse),
+        (status = 400, description = "invalid_code, mfa_setup_required or invalid_request", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn confirm(
+    state: web::Data<AppState>,
+    caller: FullSession,
+    body: JsonBody<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let codes = state.mfa.confirm(caller.0.user_id, &body.0.code).await?;
+    tracing::info!(user_id = %caller.0.user_id, "multi-factor authentication enabled");
+    Ok(api::recovery_codes(codes))
+}
+
+/// Completes a pending sign-in with a TOTP code.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/verify",
+    tag = "mfa",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "MFA-verified session", body = AuthenticatedResponse),
+        (status = 400, description = "invalid_request or mfa_not_pending", body = ErrorBody),
+        (status = 401, description = "invalid_code (five revoke the pending session) or unauthorized", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn verify(
+    state: web::Data<AppState>,
+    caller: AnySession,
+    body: JsonBody<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let pending = pending(caller)?;
+    let checked = state.mfa.verify(pending.user_id, &body.0.code).await;
+    complete_sign_in(&state, pending, checked).await
+}
+
+/// Completes a pending sign-in with a recovery code, which is spent.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/recovery-verify",
+    tag = "mfa",
+    request_body = CodeBody,
+    responses(
+        (status = 200, description = "MFA-verified session", body = AuthenticatedResponse),
+        (status = 400, description = "invalid_request or mfa_not_pending", body = ErrorBody),
+        (status = 401, description = "invalid_code (five revoke the pending session) or unauthorized", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn recovery_verify(
+    state: web::Data<AppState>,
+    caller: AnySession,
+    body: JsonBody<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    let pending = pending(caller)?;
+    let checked = state
+        .mfa
+        .verify_recovery(pending.user_id, &body.0.code)
+        .await;
+    complete_sign_in(&state, pending, checked).await
+}
+
+fn pending(caller: AnySession) -> Result<Authenticated, ApiError> {
+    match caller.0.mfa {
+        MfaStatus::Pending => Ok(caller.0),
+        MfaStatus::NotEnrolled | MfaStatus::Verified => Err(ApiError::MfaNotPending),
+    }
+}
+
+/// Promotes the pending session after a good code; counts a wrong one against it.
+async fn complete_sign_in(
+    state: &AppState,
+    pending: Authenticated,
+    checked: Result<(), MfaError>,
+) -> Result<HttpResponse, ApiError> {
+    match checked {
+        Ok(()) => {
+            let tokens = state.sessions.complete_mfa(pending.session_id).await?;
+            let user = state
+                .identity
+                .user(pending.user_id)
+                .await?
+                .ok_or(ApiError::Unauthorized)?;
+            Ok(api::authenticated(
+                StatusCode::OK,
+                &user,
+                tokens,
+                &state.web,
+            ))
+        }
+        Err(MfaError::InvalidCode) => {
+            state
+                .sessions
+                .record_mfa_failure(pending.session_id, PENDING_ATTEMPTS)
+                .await?;
+            Err(ApiError::InvalidSecondFactor)
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Turns MFA off with a TOTP code or a recovery code; the secret and recovery codes are deleted.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/disable",
+    tag = "mfa",
+    request_body = CodeBody,
+    responses(
+        (status = 200, body = StatusResponse),
+        (status = 400, description = "invalid_code, mfa_not_enabled or invalid_request", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn disable(
+    state: web::Data<AppState>,
+    caller: FullSession,
+    body: JsonBody<CodeBody>,
+) -> Result<HttpResponse, ApiError> {
+    state.mfa.disable(caller.0.user_id, &body.0.code).await?;
+    tracing::info!(user_id = %caller.0.user_id, "multi-factor authentication disabled");
+    Ok(no_store(StatusCode::OK).json(StatusResponse {
+        status: "mfa_disabled",
+    }))
+}
+
+/// A fresh set of recovery codes; the previous set stops working.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/recovery-codes",
+    tag = "mfa",
+    responses(
+        (status = 200, body = RecoveryCodesResponse),
+        (status = 400, description = "mfa_not_enabled", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn recovery_codes(
+    state: web::Data<AppState>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    regenerate(&state, caller).await
+}
+
+/// A fresh set of recovery codes; the previous set stops working (same as `/auth/mfa/recovery-codes`).
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/recovery-codes/regenerate",
+    tag = "mfa",
+    responses(
+        (status = 200, body = RecoveryCodesResponse),
+        (status = 400, description = "mfa_not_enabled", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn recovery_codes_regenerate(
+    state: web::Data<AppState>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    regenerate(&state, caller).await
+}
+
+async fn regenerate(state: &AppState, caller: FullSession) -> Result<HttpResponse, ApiError> {
+    let codes = state
+        .mfa
+        .regenerate_recovery_codes(caller.0.user_id)
+        .await?;
+    tracing::info!(user_id = %caller.0.user_id, "recovery codes regenerated");
+    Ok(api::recovery_codes(codes))
+}

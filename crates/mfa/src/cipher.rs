@@ -1,0 +1,235 @@
+//! Encryption of TOTP secrets at rest: XChaCha20-Poly1305 with the service's 32-byte key, a random
+//! 24-byte nonce per encryption, and the user id as associated data.
+//!
+//! A TOTP secret cannot be hashed like a password (the server needs it to compute codes), so a database
+//! dump must not be enough to mint codes: the key lives in configuration, not next to the rows. Binding
+//! the user id as associated data means a row copied onto another user's account fails to decrypt.
+
+use std::fmt;
+
+use authd_kernel::{Random, UserId};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+
+use crate::{EncryptedSecret, MfaError};
+
+/// Bytes of nonce at the front of every [`EncryptedSecret`]. 192 bits, so random nonces never collide in
+/// practice, whatever the number of encryptions under one key.
+const NONCE_LEN: usize = 24;
+
+/// Bytes of Poly1305 tag at the end of every [`EncryptedSecret`].
+const TAG_LEN: usize = 16;
+
+/// Authenticated encryption of TOTP secrets with one key. `Debug` never shows the key.
+#[derive(Clone)]
+pub struct SecretCipher {
+    aead: XChaCha20Poly1305,
+}
+
+impl SecretCipher {
+    /// A cipher with this key.
+    pub fn new(key: [u8; 32]) -> Self {
+        Self {
+            aead: XChaCha20Poly1305::new(&Key::from(key)),
+        }
+    }
+
+    /// A cipher from the configured key: exactly 64 hex characters (either case).
+    ///
+    /// # Errors
+    /// [`MfaError::Crypto`] when the text is not 64 hex characters; the message never repeats the input.
+    pub fn from_hex(hex: &str) -> Result<Self, MfaError> {
+        let mut key = [0u8; 32];
+        if hex.len() != 64 || hex::decode_to_slice(hex, &mut key).is_err() {
+            return Err(MfaError::Crypto(
+                "the encryption key must be 64 hexadecimal characters (32 bytes)".into(),
+            ));
+        }
+        Ok(Self::new(key))
+    }
+
+    /// A fresh key from the injected random source (for a first start without a configured key).
+    pub fn generate_key(random: &impl Random) -> [u8; 32] {
+        random.bytes()
+    }
+
+    /// Encrypts `plaintext` for `user`: `nonce || ciphertext || tag`.
+    pub fn encrypt(&self, user: UserId, plaintext: &[u8], random: &impl Random) -> EncryptedSecret {
+        let nonce: [u8; NONCE_LEN] = random.bytes();
+        let aad = associated_data(user);
+        let payload = Payload {
+            msg: plaintext,
+            aad: &aad,
+        };
+        // XChaCha20-Poly1305 refuses only messages of 256 GiB or more; a TOTP secret is 20 bytes, so this
+        // cannot fail for any input that fits in memory next to its ciphertext.
+        #[expect(
+            clippy::expect_used,
+            reason = "the only failure is a plaintext over 256 GiB"
+        )]
+        let sealed = self
+            .aead
+            .encrypt(&XNonce::from(nonce), payload)
+            .expect("XChaCha20-Poly1305 encrypts anything under 256 GiB");
+        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+        EncryptedSecret(out)
+    }
+
+    /// Decrypts what [`SecretCipher::encrypt`] produced for the same user under the same key.
+    ///
+    /// # Errors
+    /// [`MfaError::Crypto`] when the bytes are too short, were altered, belong to another user, or were
+    /// encrypted under another key (these are indistinguishable by design).
+    pub fn decrypt(&self, user: UserId, secret: &EncryptedSecret) -> Result<Vec<u8>, MfaError> {
+        if secret.0.len() < NONCE_LEN + TAG_LEN {
+            return Err(MfaError::Crypto("encrypted secret too short".into()));
+        }
+        let (nonce, sealed) = secret.0.split_at(NONCE_LEN);
+        let nonce = <[u8; NONCE_LEN]>::try_from(nonce)
+            .map_err(|_| MfaError::Crypto("encrypted secret too short".into()))?;
+        let aad = associated_data(user);
+        let payload = Payload {
+            msg: sealed,
+            aad: &aad,
+        };
+        self.aead
+            .decrypt(&XNonce::from(nonce), payload)
+            .map_err(|_| {
+                MfaError::Crypto(
+                    "authentication failed (wrong key, another user's row, or altered data)".into(),
+                )
+            })
+    }
+}
+
+/// What binds a ciphertext to its owner: the user id's 16 bytes.
+fn associated_data(user: UserId) -> [u8; 16] {
+    *user.as_uuid().as_bytes()
+}
+
+impl fmt::Debug for SecretCipher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretCipher")
+            .field("algorithm", &"XChaCha20-Poly1305")
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use authd_kernel::OsRandom;
+
+    fn user(n: u8) -> UserId {
+        format!("01900000-0000-7000-8000-0000000000{n:02x}")
+            .parse()
+            .unwrap()
+    }
+
+    const KEY: [u8; 32] = [0x42; 32];
+    const PLAINTEXT: &[u8] = b"12345678901234567890";
+
+    #[test]
+    fn a_secret_decrypts_for_the_same_user_under_the_same_key() {
+        let cipher = SecretCipher::new(KEY);
+        let sealed = cipher.encrypt(user(1), PLAINTEXT, &OsRandom);
+        assert_eq!(sealed.0.len(), NONCE_LEN + PLAINTEXT.len() + TAG_LEN);
+        assert!(!sealed.0.windows(PLAINTEXT.len()).any(|w| w == PLAINTEXT));
+        assert_eq!(cipher.decrypt(user(1), &sealed).unwrap(), PLAINTEXT);
+    }
+
+    #[test]
+    fn each_encryption_uses_a_fresh_nonce() {
+        let cipher = SecretCipher::new(KEY);
+        let a = cipher.encrypt(user(1), PLAINTEXT, &OsRandom);
+        let b = cipher.encrypt(user(1), PLAINTEXT, &OsRandom);
+        assert_ne!(a.0[..NONCE_LEN], b.0[..NONCE_LEN]);
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_row_copied_onto_another_user_does_not_decrypt() {
+        let cipher = SecretCipher::new(KEY);
+        let sealed = cipher.encrypt(user(1), PLAINTEXT, &OsRandom);
+        assert!(matches!(
+            cipher.decrypt(user(2), &sealed),
+            Err(MfaError::Crypto(_))
+        ));
+    }
+
+    #[test]
+    fn any_altered_byte_makes_decryption_fail() {
+        let cipher = SecretCipher::new(KEY);
+        let sealed = cipher.encrypt(user(1), PLAINTEXT, &OsRandom);
+        // Every position: nonce, ciphertext and tag alike.
+        for i in 0..sealed.0.len() {
+            let mut tampered = sealed.clone();
+            tampered.0[i] ^= 0x01;
+            assert!(cipher.decrypt(user(1), &tampered).is_err(), "byte {i}");
+        }
+        let mut longer = sealed.clone();
+        longer.0.push(0);
+        assert!(cipher.decrypt(user(1), &longer).is_err());
+        for len in [0, 1, NONCE_LEN, NONCE_LEN + TAG_LEN - 1, sealed.0.len() - 1] {
+            let truncated = EncryptedSecret(sealed.0[..len].to_vec());
+            assert!(cipher.decrypt(user(1), &truncated).is_err(), "length {len}");
+        }
+    }
+
+    #[test]
+    fn another_key_cannot_decrypt() {
+        let sealed = SecretCipher::new(KEY).encrypt(user(1), PLAINTEXT, &OsRandom);
+        let mut other = KEY;
+        other[31] ^= 0x80;
+        assert!(SecretCipher::new(other).decrypt(user(1), &sealed).is_err());
+    }
+
+    #[test]
+    fn a_key_is_read_from_exactly_64_hex_characters() {
+        let sealed = SecretCipher::new(KEY).encrypt(user(1), PLAINTEXT, &OsRandom);
+        let from_hex = SecretCipher::from_hex(&"42".repeat(32)).unwrap();
+        assert_eq!(from_hex.decrypt(user(1), &sealed).unwrap(), PLAINTEXT);
+        let upper = SecretCipher::from_hex(&"AB".repeat(32)).unwrap();
+        let lower = SecretCipher::from_hex(&"ab".repeat(32)).unwrap();
+        let sealed = upper.encrypt(user(1), PLAINTEXT, &OsRandom);
+        assert_eq!(lower.decrypt(user(1), &sealed).unwrap(), PLAINTEXT);
+        for bad in [
+            String::new(),
+            "42".repeat(31),
+            "42".repeat(33),
+            format!("{}4", "42".repeat(31)),
+            format!("{}zz", "42".repeat(31)),
+            format!(" {}", "42".repeat(32)),
+            "é".repeat(32),
+        ] {
+            let err = SecretCipher::from_hex(&bad).unwrap_err();
+            assert!(matches!(err, MfaError::Crypto(_)));
+            assert!(
+                !err.to_string().contains("4242"),
+                "the error must not echo the key"
+            );
+        }
+    }
+
+    #[test]
+    fn a_generated_key_comes_from_the_random_port() {
+        #[derive(Debug)]
+        struct Nines;
+        impl Random for Nines {
+            fn fill(&self, buf: &mut [u8]) {
+                buf.fill(9);
+            }
+        }
+        assert_eq!(SecretCipher::generate_key(&Nines), [9; 32]);
+    }
+
+    #[test]
+    fn debug_output_hides_the_key() {
+        let shown = format!("{:?}", SecretCipher::new(KEY));
+        assert!(shown.contains("[redacted]"));
+        assert!(!shown.contains("42") && !shown.contains("66"), "{shown}");
+    }
+}
