@@ -2,9 +2,8 @@
 
 use std::fmt;
 
-use authd_kernel::{Clock, Random, UserId, new_uuid};
+use authd_kernel::{Clock, Random, UserId};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use crate::{IdentityError, PasswordHash};
 
@@ -118,21 +117,10 @@ impl User {
     }
 }
 
-/// The id of a workspace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct WorkspaceId(Uuid);
-
-impl WorkspaceId {
-    /// Wraps an existing UUID.
-    pub const fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    /// The UUID inside.
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
+authd_kernel::uuid_id!(
+    /// The id of a workspace.
+    WorkspaceId
+);
 
 /// A workspace: the unit other services share data in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,7 +191,7 @@ impl NewWorkspace {
         let now = clock.now();
         Self {
             workspace: Workspace {
-                id: WorkspaceId(new_uuid(clock, random)),
+                id: WorkspaceId::generate(clock, random),
                 name: format!("{}'s workspace", user.name.as_str()),
                 created_at: now,
                 updated_at: now,

@@ -17,3 +17,9 @@ pub use random::{OsRandom, Random};
 pub use secret::Secret;
 pub use store_error::StoreError;
 pub use token::{OpaqueToken, TokenHash, constant_time_eq};
+
+/// What [`uuid_id!`] expands to needs, reachable from any crate.
+#[doc(hidden)]
+pub mod reexport {
+    pub use uuid::{self, Uuid};
+}

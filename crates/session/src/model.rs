@@ -1,46 +1,12 @@
 //! Sessions and refresh-token records.
 
-use std::fmt;
-use std::str::FromStr;
-
-use authd_kernel::{Clock, Random, TokenHash, UserId, new_uuid};
+use authd_kernel::{TokenHash, UserId};
 use time::OffsetDateTime;
-use uuid::Uuid;
 
-/// The id of a session (one sign-in, across its refreshes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SessionId(Uuid);
-
-impl SessionId {
-    /// A fresh id.
-    pub fn generate(clock: &impl Clock, random: &impl Random) -> Self {
-        Self(new_uuid(clock, random))
-    }
-
-    /// Wraps an existing UUID.
-    pub const fn from_uuid(id: Uuid) -> Self {
-        Self(id)
-    }
-
-    /// The UUID inside.
-    pub const fn as_uuid(&self) -> Uuid {
-        self.0
-    }
-}
-
-impl fmt::Display for SessionId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl FromStr for SessionId {
-    type Err = uuid::Error;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Uuid::parse_str(s).map(Self)
-    }
-}
+authd_kernel::uuid_id!(
+    /// The id of a session (one sign-in, across its refreshes).
+    SessionId
+);
 
 /// Where a session stands with respect to multi-factor authentication.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

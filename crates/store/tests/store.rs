@@ -16,9 +16,12 @@ use authd_store::{Store, testing};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-/// Generates `<name>::sqlite` and `<name>::postgres` tests from an `async fn <name>(store: Store)`.
+/// Generates `<name>::sqlite` and `<name>::postgres` tests from an `async fn <name>(store: Store)`. The
+/// PostgreSQL database is the one shared by this test process, or with `@alone` one per test (for tests of
+/// a queue, which would steal each other's entries from a shared one).
 macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {$(
+    (@alone $($name:ident),* $(,)?) => { on_both_backends!(@with postgres_private; $($name),*); };
+    (@with $postgres:ident; $($name:ident),* $(,)?) => {$(
         mod $name {
             #[tokio::test]
             async fn sqlite() {
@@ -28,11 +31,12 @@ macro_rules! on_both_backends {
 
             #[tokio::test]
             async fn postgres() {
-                let Some(db) = authd_store::testing::postgres() else { return };
+                let Some(db) = authd_store::testing::$postgres() else { return };
                 super::$name(db.store().await).await;
             }
         }
     )*};
+    ($($name:ident),* $(,)?) => { on_both_backends!(@with postgres; $($name),*); };
 }
 
 on_both_backends!(
@@ -450,27 +454,8 @@ mod resets_and_outbox {
 
     use super::{T0, registered};
 
-    /// Like `on_both_backends!`, but each PostgreSQL test gets a database of its own: the outbox is one
-    /// queue, and tests claiming from a shared one would steal each other's emails.
-    macro_rules! on_both_backends_alone {
-        ($($name:ident),* $(,)?) => {$(
-            mod $name {
-                #[tokio::test]
-                async fn sqlite() {
-                    let db = authd_store::testing::sqlite();
-                    super::$name(db.store().await).await;
-                }
-
-                #[tokio::test]
-                async fn postgres() {
-                    let Some(db) = authd_store::testing::postgres_private() else { return };
-                    super::$name(db.store().await).await;
-                }
-            }
-        )*};
-    }
-
-    on_both_backends_alone!(
+    on_both_backends!(
+        @alone
         a_new_reset_supersedes_the_unused_ones_and_queues_its_email,
         consuming_a_reset_sets_the_password_once,
         a_claimed_email_is_not_claimed_twice_until_its_lease_ends,
