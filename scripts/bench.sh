@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Load test of the release binary with wrk: POST /auth/login and GET /auth/validate.
 # Usage: scripts/bench.sh [DATABASE_URL]   (default: a fresh SQLite file)
-# Rate limits are off so the load generator measures the service, not the limiter.
+# Rate limits are off so the load generator measures the service, not the limiter. SCRYPT_LOG_N lowers the
+# password cost to see what a login costs besides scrypt (default: the shipped 17).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
@@ -16,6 +17,7 @@ connections=${CONNECTIONS:-16}
 cargo build --release -p authd >/dev/null
 AUTHD__DATABASE__URL=$url AUTHD__SERVER__BIND=127.0.0.1:$port AUTHD__COOKIES__SECURE=false \
   AUTHD__RATE_LIMIT__ENABLED=false AUTHD__PASSWORD__HASH_QUEUE=1024 AUTHD_LOG=warn \
+  AUTHD__PASSWORD__SCRYPT_LOG_N=${SCRYPT_LOG_N:-17} \
   target/release/authd >"$dir/authd.log" 2>&1 &
 pid=$!
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
