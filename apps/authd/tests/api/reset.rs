@@ -36,6 +36,18 @@ async fn with_smtp(app: TestApp, port: u16) -> TestApp {
     .await
 }
 
+/// An app sending through a fresh SMTP server, with a registered user who asked for a reset: the app, the
+/// server, the user's email and the token from the email that arrived.
+async fn requested(app: TestApp) -> (TestApp, SmtpServer, String, String) {
+    let smtp = SmtpServer::start();
+    let app = with_smtp(app, smtp.addr.port()).await;
+    let email = unique_email();
+    app.register(&email).await;
+    forgot(&app, &email).await;
+    let token = smtp.wait_for(1).await[0].token();
+    (app, smtp, email, token)
+}
+
 async fn forgot(app: &TestApp, email: &str) {
     let response = app
         .post_json("/auth/forgot-password", json!({"email": email}))
@@ -116,12 +128,7 @@ async fn an_unknown_email_is_accepted_alike_and_sends_nothing(app: TestApp) {
 }
 
 async fn a_used_token_is_refused(app: TestApp) {
-    let smtp = SmtpServer::start();
-    let app = with_smtp(app, smtp.addr.port()).await;
-    let email = unique_email();
-    app.register(&email).await;
-    forgot(&app, &email).await;
-    let token = smtp.wait_for(1).await[0].token();
+    let (app, _smtp, email, token) = requested(app).await;
     assert_eq!(
         reset(&app, &token, "a brand new passphrase").await.status,
         StatusCode::OK
@@ -136,12 +143,7 @@ async fn a_used_token_is_refused(app: TestApp) {
 }
 
 async fn an_expired_token_is_refused(app: TestApp) {
-    let smtp = SmtpServer::start();
-    let app = with_smtp(app, smtp.addr.port()).await;
-    let email = unique_email();
-    app.register(&email).await;
-    forgot(&app, &email).await;
-    let token = smtp.wait_for(1).await[0].token();
+    let (app, _smtp, email, token) = requested(app).await;
     app.clock.advance(Duration::hours(1));
     let expired = reset(&app, &token, "a brand new passphrase").await;
     assert_eq!(expired.status, StatusCode::BAD_REQUEST);
@@ -150,12 +152,7 @@ async fn an_expired_token_is_refused(app: TestApp) {
 }
 
 async fn a_newer_request_supersedes_the_older_token(app: TestApp) {
-    let smtp = SmtpServer::start();
-    let app = with_smtp(app, smtp.addr.port()).await;
-    let email = unique_email();
-    app.register(&email).await;
-    forgot(&app, &email).await;
-    let old = smtp.wait_for(1).await[0].token();
+    let (app, smtp, email, old) = requested(app).await;
     forgot(&app, &email).await;
     let new = smtp.wait_for(2).await[1].token();
     let superseded = reset(&app, &old, "a brand new passphrase").await;
@@ -168,12 +165,7 @@ async fn a_newer_request_supersedes_the_older_token(app: TestApp) {
 }
 
 async fn a_weak_new_password_is_refused_and_the_token_survives(app: TestApp) {
-    let smtp = SmtpServer::start();
-    let app = with_smtp(app, smtp.addr.port()).await;
-    let email = unique_email();
-    app.register(&email).await;
-    forgot(&app, &email).await;
-    let token = smtp.wait_for(1).await[0].token();
+    let (app, _smtp, _email, token) = requested(app).await;
     let weak = reset(&app, &token, "password1").await;
     assert_eq!(weak.status, StatusCode::BAD_REQUEST);
     assert_eq!(weak.error(), "weak_password");
