@@ -1,12 +1,21 @@
 //! OAuth sign-in for authd: which providers exist, what a provider vouches for, and the port through which
 //! a provider adapter is driven (authorization URL, code exchange).
 //!
-//! Pure: no web framework, database driver, runtime or HTTP client. The sign-in, link and unlink rules
-//! (state, PKCE and nonce handling, account matching) are built with the OAuth issue on top of this.
+//! The use cases ([`OAuthService`]) keep `state`, PKCE verifier and nonce server-side (single use, short
+//! expiry, bound to the browser by a cookie), and apply the callback rules: a known identity signs its user
+//! in; a link flow attaches; a verified email matching an account links it; otherwise a new account.
+//!
+//! Pure: no web framework, database driver, runtime or HTTP client.
 
 mod error;
 mod model;
 pub mod ports;
+mod redirect;
+mod service;
 
 pub use error::OAuthError;
-pub use model::{AuthorizationRequest, ProviderIdentity, ProviderKind};
+pub use model::{
+    AuthorizationRequest, LinkedIdentity, PendingAuthorization, ProviderIdentity, ProviderKind,
+};
+pub use redirect::RedirectPath;
+pub use service::{Begun, Completed, OAuthPolicy, OAuthService};

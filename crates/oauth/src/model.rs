@@ -2,7 +2,10 @@
 
 use std::fmt;
 
-use authd_kernel::Secret;
+use authd_kernel::{Secret, TokenHash, UserId};
+use time::OffsetDateTime;
+
+use crate::RedirectPath;
 
 /// The providers authd can sign people in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,4 +79,44 @@ impl fmt::Debug for ProviderIdentity {
             .field("email_verified", &self.email_verified)
             .finish_non_exhaustive()
     }
+}
+
+/// A sign-in or link begun at `/auth/<provider>/login|link`, waiting for the callback. Stored server-side
+/// under the hash of its `state`; single use.
+#[derive(Debug, Clone)]
+pub struct PendingAuthorization {
+    /// SHA-256 of the `state` parameter.
+    pub state_hash: TokenHash,
+    /// The provider it went to.
+    pub provider: ProviderKind,
+    /// SHA-256 of the browser-binding cookie set with the redirect: the callback must come from the same
+    /// browser (login CSRF).
+    pub binding_hash: TokenHash,
+    /// The PKCE verifier (short-lived; useless without the code only the browser receives).
+    pub pkce_verifier: Secret,
+    /// The OpenID Connect nonce.
+    pub nonce: Secret,
+    /// Where to land afterwards.
+    pub redirect_to: RedirectPath,
+    /// In a link flow, the signed-in user to attach the identity to.
+    pub link_user: Option<UserId>,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// After this the callback is refused.
+    pub expires_at: OffsetDateTime,
+}
+
+/// A provider identity attached to an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIdentity {
+    /// The account.
+    pub user_id: UserId,
+    /// The provider.
+    pub provider: ProviderKind,
+    /// The provider's id for the person.
+    pub subject: String,
+    /// The email the provider reported when linked.
+    pub email: Option<String>,
+    /// When it was linked.
+    pub linked_at: OffsetDateTime,
 }

@@ -2,9 +2,13 @@
 
 use std::future::Future;
 
-use authd_kernel::Secret;
+use authd_identity::{NewWorkspace, User};
+use authd_kernel::{Secret, StoreError, TokenHash, UserId};
 
-use crate::{AuthorizationRequest, OAuthError, ProviderIdentity, ProviderKind};
+use crate::{
+    AuthorizationRequest, LinkedIdentity, OAuthError, PendingAuthorization, ProviderIdentity,
+    ProviderKind,
+};
 
 /// One configured identity provider.
 pub trait IdentityProvider: Send + Sync {
@@ -34,4 +38,74 @@ pub trait IdentityProvider: Send + Sync {
         code: &Secret,
         request: &AuthorizationRequest,
     ) -> impl Future<Output = Result<ProviderIdentity, OAuthError>> + Send;
+}
+
+/// Storage of pending authorizations and linked identities.
+pub trait OAuthRepository: Send + Sync {
+    /// Stores a pending authorization.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn save_authorization(
+        &self,
+        pending: &PendingAuthorization,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes and returns the pending authorization with this state hash.
+    ///
+    /// # Errors
+    /// MUST hand a given authorization to one caller only, even under concurrent calls.
+    fn take_authorization(
+        &self,
+        state_hash: &TokenHash,
+    ) -> impl Future<Output = Result<Option<PendingAuthorization>, StoreError>> + Send;
+
+    /// The account a provider identity is linked to.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn find_link(
+        &self,
+        provider: ProviderKind,
+        subject: &str,
+    ) -> impl Future<Output = Result<Option<LinkedIdentity>, StoreError>> + Send;
+
+    /// The identities linked to an account, oldest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn links_of(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<LinkedIdentity>, StoreError>> + Send;
+
+    /// Attaches an identity to an existing account.
+    ///
+    /// # Errors
+    /// MUST return [`OAuthError::ProviderAlreadyLinked`] when the identity is linked already or the account
+    /// already has an identity of this provider.
+    fn link(&self, link: &LinkedIdentity) -> impl Future<Output = Result<(), OAuthError>> + Send;
+
+    /// Creates an account (no password) with its personal workspace and the linked identity, all or
+    /// nothing.
+    ///
+    /// # Errors
+    /// MUST return [`OAuthError::ProviderAlreadyLinked`] when the identity got linked meanwhile and
+    /// [`OAuthError::NoUsableEmail`] when the email got taken meanwhile.
+    fn create_user_with_link(
+        &self,
+        user: &User,
+        workspace: &NewWorkspace,
+        link: &LinkedIdentity,
+    ) -> impl Future<Output = Result<(), OAuthError>> + Send;
+
+    /// Detaches the account's identity of this provider; false when there was none.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn unlink(
+        &self,
+        user: UserId,
+        provider: ProviderKind,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -4,6 +4,7 @@
 mod clock;
 mod hasher;
 mod mfa;
+mod oauth;
 mod random;
 mod sessions;
 mod users;
@@ -11,6 +12,7 @@ mod users;
 pub use clock::FixedClock;
 pub use hasher::InlineHasher;
 pub use mfa::MemoryMfa;
+pub use oauth::MemoryOAuth;
 pub use random::SeededRandom;
 pub use sessions::MemorySessions;
 pub use users::MemoryUsers;

@@ -1,0 +1,318 @@
+//! The OAuth use cases: begin a sign-in or link, complete it at the callback, unlink, list.
+
+use authd_identity::ports::UserRepository;
+use authd_identity::{DisplayName, Email, NewWorkspace, User};
+use authd_kernel::{Clock, OpaqueToken, Random, Secret, TokenHash, UserId, constant_time_eq};
+use time::Duration;
+
+use crate::ports::{IdentityProvider, OAuthRepository};
+use crate::{
+    AuthorizationRequest, LinkedIdentity, OAuthError, PendingAuthorization, ProviderIdentity,
+    ProviderKind, RedirectPath,
+};
+
+/// How flows behave, as configured.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthPolicy {
+    /// This service's external base URL; callbacks are `<public_url>/auth/<provider>/callback`.
+    pub public_url: String,
+    /// How long a begun flow may take (default 10 minutes).
+    pub state_ttl: Duration,
+}
+
+/// A begun flow: where to send the browser, and the value of the browser-binding cookie to set.
+#[derive(Debug)]
+pub struct Begun {
+    /// The provider's authorization URL.
+    pub authorize_url: String,
+    /// The cookie value binding the flow to this browser.
+    pub binding: Secret,
+}
+
+/// A completed callback.
+#[derive(Debug)]
+pub struct Completed {
+    /// The account signed in (or the one the identity was linked to).
+    pub user: User,
+    /// Where to send the browser.
+    pub redirect_to: RedirectPath,
+    /// Whether the account was created by this callback.
+    pub created: bool,
+}
+
+/// The OAuth use cases over their ports. `P` is the (one) provider adapter type; the app wraps GitHub and
+/// Google in an enum.
+#[derive(Debug, Clone)]
+pub struct OAuthService<R, P, C, G> {
+    repo: R,
+    providers: Vec<P>,
+    policy: OAuthPolicy,
+    clock: C,
+    random: G,
+}
+
+impl<R, P, C, G> OAuthService<R, P, C, G>
+where
+    R: OAuthRepository + UserRepository,
+    P: IdentityProvider,
+    C: Clock,
+    G: Random,
+{
+    /// Wires the use cases; `providers` are the configured (enabled) ones.
+    pub fn new(repo: R, providers: Vec<P>, policy: OAuthPolicy, clock: C, random: G) -> Self {
+        Self {
+            repo,
+            providers,
+            policy,
+            clock,
+            random,
+        }
+    }
+
+    /// The provider of this kind, if it is configured.
+    ///
+    /// # Errors
+    /// [`OAuthError::UnknownProvider`].
+    pub fn provider(&self, kind: ProviderKind) -> Result<&P, OAuthError> {
+        self.providers
+            .iter()
+            .find(|p| p.kind() == kind)
+            .ok_or(OAuthError::UnknownProvider)
+    }
+
+    /// Begins a sign-in (`link_user: None`) or a link to a signed-in account.
+    ///
+    /// # Errors
+    /// [`OAuthError::UnknownProvider`], [`OAuthError::InvalidRedirect`], a provider or storage failure.
+    pub async fn begin(
+        &self,
+        kind: ProviderKind,
+        redirect_to: Option<&str>,
+        link_user: Option<UserId>,
+    ) -> Result<Begun, OAuthError> {
+        let provider = self.provider(kind)?;
+        let redirect_to = RedirectPath::parse(redirect_to)?;
+        let state = OpaqueToken::generate(&self.random);
+        let binding = OpaqueToken::generate(&self.random);
+        let request = AuthorizationRequest {
+            redirect_uri: self.redirect_uri(kind),
+            state: state.secret,
+            // 43 base64url characters: within PKCE's alphabet and length (RFC 7636).
+            pkce_verifier: OpaqueToken::generate(&self.random).secret,
+            nonce: OpaqueToken::generate(&self.random).secret,
+        };
+        let authorize_url = provider.authorize_url(&request).await?;
+        let now = self.clock.now();
+        let pending = PendingAuthorization {
+            state_hash: state.hash,
+            provider: kind,
+            binding_hash: binding.hash,
+            pkce_verifier: request.pkce_verifier,
+            nonce: request.nonce,
+            redirect_to,
+            link_user,
+            created_at: now,
+            expires_at: now + self.policy.state_ttl,
+        };
+        self.repo.save_authorization(&pending).await?;
+        Ok(Begun {
+            authorize_url,
+            binding: binding.secret,
+        })
+    }
+
+    /// Completes the callback: checks the state (single use, unexpired, this provider, this browser),
+    /// exchanges the code, and applies the rules.
+    ///
+    /// # Errors
+    /// [`OAuthError::InvalidState`], [`OAuthError::Refused`], [`OAuthError::Unavailable`],
+    /// [`OAuthError::ProviderAlreadyLinked`], [`OAuthError::NoUsableEmail`], or a storage failure.
+    pub async fn complete(
+        &self,
+        kind: ProviderKind,
+        code: &Secret,
+        state: &str,
+        binding: Option<&str>,
+    ) -> Result<Completed, OAuthError> {
+        let provider = self.provider(kind)?;
+        let pending = self.take_pending(kind, state, binding).await?;
+        let request = AuthorizationRequest {
+            redirect_uri: self.redirect_uri(kind),
+            state: Secret::new(state),
+            pkce_verifier: pending.pkce_verifier.clone(),
+            nonce: pending.nonce.clone(),
+        };
+        let identity = provider.exchange(code, &request).await?;
+        let (user, created) = match pending.link_user {
+            Some(user) => (self.attach(user, &identity).await?, false),
+            None => self.sign_in(&identity).await?,
+        };
+        Ok(Completed {
+            user,
+            redirect_to: pending.redirect_to,
+            created,
+        })
+    }
+
+    async fn take_pending(
+        &self,
+        kind: ProviderKind,
+        state: &str,
+        binding: Option<&str>,
+    ) -> Result<PendingAuthorization, OAuthError> {
+        let pending = self
+            .repo
+            .take_authorization(&TokenHash::of(state))
+            .await?
+            .ok_or(OAuthError::InvalidState)?;
+        let bound = binding.is_some_and(|b| {
+            constant_time_eq(
+                TokenHash::of(b).as_str().as_bytes(),
+                pending.binding_hash.as_str().as_bytes(),
+            )
+        });
+        if pending.provider != kind || !bound || self.clock.now() >= pending.expires_at {
+            return Err(OAuthError::InvalidState);
+        }
+        Ok(pending)
+    }
+
+    /// The link flow: the identity must be free or already this user's.
+    async fn attach(
+        &self,
+        user_id: UserId,
+        identity: &ProviderIdentity,
+    ) -> Result<User, OAuthError> {
+        match self
+            .repo
+            .find_link(identity.provider, &identity.subject)
+            .await?
+        {
+            Some(link) if link.user_id != user_id => return Err(OAuthError::ProviderAlreadyLinked),
+            Some(_) => {}
+            None => self.repo.link(&self.link_for(user_id, identity)).await?,
+        }
+        self.repo
+            .find_by_id(user_id)
+            .await?
+            .ok_or(OAuthError::InvalidState)
+    }
+
+    /// The sign-in flow: known identity, else verified matching email, else a new account.
+    async fn sign_in(&self, identity: &ProviderIdentity) -> Result<(User, bool), OAuthError> {
+        if let Some(link) = self
+            .repo
+            .find_link(identity.provider, &identity.subject)
+            .await?
+        {
+            let user = self
+                .repo
+                .find_by_id(link.user_id)
+                .await?
+                .ok_or(OAuthError::InvalidState)?;
+            return Ok((user, false));
+        }
+        let email = identity
+            .email
+            .as_deref()
+            .and_then(|e| Email::parse(e).ok())
+            .ok_or(OAuthError::NoUsableEmail(
+                "the provider gave no usable email address",
+            ))?;
+        match self.repo.find_by_email(&email).await? {
+            Some(user) if identity.email_verified => {
+                self.repo.link(&self.link_for(user.id, identity)).await?;
+                Ok((user, false))
+            }
+            Some(_) => Err(OAuthError::NoUsableEmail(
+                "an account with this email exists and the provider has not verified the address: sign in and link the provider instead",
+            )),
+            None => Ok((self.create_account(email, identity).await?, true)),
+        }
+    }
+
+    async fn create_account(
+        &self,
+        email: Email,
+        identity: &ProviderIdentity,
+    ) -> Result<User, OAuthError> {
+        let now = self.clock.now();
+        let fallback = email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("user")
+            .to_owned();
+        let name = identity
+            .name
+            .as_deref()
+            .and_then(|n| DisplayName::parse(n).ok())
+            .or_else(|| DisplayName::parse(&fallback).ok())
+            .ok_or(OAuthError::NoUsableEmail(
+                "no usable name for a new account",
+            ))?;
+        let user = User {
+            id: UserId::generate(&self.clock, &self.random),
+            email,
+            name,
+            password_hash: None,
+            created_at: now,
+            updated_at: now,
+        };
+        let workspace = NewWorkspace::personal_for(&user, &self.clock, &self.random);
+        self.repo
+            .create_user_with_link(&user, &workspace, &self.link_for(user.id, identity))
+            .await?;
+        Ok(user)
+    }
+
+    /// Detaches a provider, unless it is the account's last way in.
+    ///
+    /// # Errors
+    /// [`OAuthError::UnknownProvider`], [`OAuthError::NotLinked`], [`OAuthError::LastLoginMethod`], or a
+    /// storage failure.
+    pub async fn unlink(&self, user_id: UserId, kind: ProviderKind) -> Result<(), OAuthError> {
+        let links = self.repo.links_of(user_id).await?;
+        if !links.iter().any(|l| l.provider == kind) {
+            return Err(OAuthError::NotLinked);
+        }
+        let has_password = self
+            .repo
+            .find_by_id(user_id)
+            .await?
+            .is_some_and(|u| u.has_password());
+        // Passkeys will count as a way in too once they exist.
+        if !has_password && links.len() == 1 {
+            return Err(OAuthError::LastLoginMethod);
+        }
+        if !self.repo.unlink(user_id, kind).await? {
+            return Err(OAuthError::NotLinked);
+        }
+        Ok(())
+    }
+
+    /// The identities linked to an account.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn links(&self, user_id: UserId) -> Result<Vec<LinkedIdentity>, OAuthError> {
+        Ok(self.repo.links_of(user_id).await?)
+    }
+
+    fn redirect_uri(&self, kind: ProviderKind) -> String {
+        format!(
+            "{}/auth/{kind}/callback",
+            self.policy.public_url.trim_end_matches('/')
+        )
+    }
+
+    fn link_for(&self, user_id: UserId, identity: &ProviderIdentity) -> LinkedIdentity {
+        LinkedIdentity {
+            user_id,
+            provider: identity.provider,
+            subject: identity.subject.clone(),
+            email: identity.email.clone(),
+            linked_at: self.clock.now(),
+        }
+    }
+}
