@@ -39,8 +39,7 @@ impl MemoryOAuth {
 
     fn clashes(&self, link: &LinkedIdentity) -> bool {
         self.state().links.iter().any(|l| {
-            (l.provider == link.provider && l.subject == link.subject)
-                || (l.user_id == link.user_id && l.provider == link.provider)
+            l.provider == link.provider && (l.subject == link.subject || l.user_id == link.user_id)
         })
     }
 }
