@@ -9,6 +9,7 @@ mod pool;
 mod convert;
 mod keys;
 mod mfa;
+mod oauth;
 mod outbox;
 mod purge;
 mod rate_limits;

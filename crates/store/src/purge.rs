@@ -8,7 +8,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, to_db};
-use crate::schema::{email_outbox, password_resets, rate_limits, refresh_tokens, sessions};
+use crate::schema::{
+    email_outbox, oauth_authorizations, password_resets, rate_limits, refresh_tokens, sessions,
+};
 
 /// How long rows are kept after they expire, so reuse of a just-expired refresh token is still recognised
 /// and investigations have something to look at.
@@ -59,7 +61,13 @@ impl Store {
             .execute(conn)
             .await
             .map_err(db_error)?;
-            Ok(tokens + sessions + counters + resets + emails)
+            let flows = diesel::delete(
+                oauth_authorizations::table.filter(oauth_authorizations::expires_at.lt(cutoff)),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+            Ok(tokens + sessions + counters + resets + emails + flows)
         })
     }
 }

@@ -143,3 +143,27 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    oauth_authorizations (state_hash) {
+        state_hash -> Text,
+        provider -> Text,
+        binding_hash -> Text,
+        pkce_verifier -> Text,
+        nonce -> Text,
+        redirect_to -> Text,
+        link_user_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oauth_links (provider, subject) {
+        provider -> Text,
+        subject -> Text,
+        user_id -> Text,
+        email -> Nullable<Text>,
+        linked_at -> Timestamp,
+    }
+}

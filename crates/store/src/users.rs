@@ -14,7 +14,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, from_db, is_unique_violation, to_db, uuid};
-use crate::schema::{memberships, users, workspaces};
+use crate::schema::{memberships, oauth_links, users, workspaces};
 
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = users)]
@@ -92,19 +92,82 @@ struct MembershipRow {
     created_at: PrimitiveDateTime,
 }
 
-/// Why a registration transaction stopped.
-enum CreateError {
+/// Why an account-creation transaction stopped.
+pub(crate) enum CreateError {
     EmailTaken,
+    AlreadyLinked,
     Db(diesel::result::Error),
+    Store(StoreError),
+}
+
+impl From<StoreError> for CreateError {
+    fn from(err: StoreError) -> Self {
+        Self::Store(err)
+    }
 }
 
 impl From<diesel::result::Error> for CreateError {
     fn from(err: diesel::result::Error) -> Self {
-        if is_unique_violation(&err) {
-            Self::EmailTaken
-        } else {
-            Self::Db(err)
+        Self::Db(err)
+    }
+}
+
+impl CreateError {
+    /// A unique violation at this statement means `conflict`.
+    fn unique(conflict: Self) -> impl FnOnce(diesel::result::Error) -> Self {
+        move |err| {
+            if is_unique_violation(&err) {
+                conflict
+            } else {
+                Self::Db(err)
+            }
         }
+    }
+}
+
+impl Store {
+    /// Inserts a user, their personal workspace, the owner membership and, for a provider sign-up, the
+    /// linked identity, all in one transaction.
+    pub(crate) async fn create_account(
+        &self,
+        user: &User,
+        workspace: &NewWorkspace,
+        link: Option<&crate::oauth::LinkRow>,
+    ) -> Result<(), CreateError> {
+        let user_row = UserRow::from_domain(user);
+        let workspace_row = WorkspaceRow::from_domain(&workspace.workspace);
+        let membership = MembershipRow {
+            user_id: workspace.owner.to_string(),
+            workspace_id: workspace_row.id.clone(),
+            role: Role::Owner.as_str().to_owned(),
+            created_at: workspace_row.created_at,
+        };
+        with_conn!(self, |conn| {
+            conn.transaction::<_, CreateError, _>(async |conn| {
+                diesel::insert_into(users::table)
+                    .values(&user_row)
+                    .execute(conn)
+                    .await
+                    .map_err(CreateError::unique(CreateError::EmailTaken))?;
+                diesel::insert_into(workspaces::table)
+                    .values(&workspace_row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(memberships::table)
+                    .values(&membership)
+                    .execute(conn)
+                    .await?;
+                if let Some(link) = link {
+                    diesel::insert_into(oauth_links::table)
+                        .values(link)
+                        .execute(conn)
+                        .await
+                        .map_err(CreateError::unique(CreateError::AlreadyLinked))?;
+                }
+                Ok(())
+            })
+            .await
+        })
     }
 }
 
@@ -114,36 +177,13 @@ impl UserRepository for Store {
         user: &User,
         workspace: &NewWorkspace,
     ) -> Result<(), IdentityError> {
-        let user_row = UserRow::from_domain(user);
-        let workspace_row = WorkspaceRow::from_domain(&workspace.workspace);
-        let membership = MembershipRow {
-            user_id: workspace.owner.to_string(),
-            workspace_id: workspace_row.id.clone(),
-            role: Role::Owner.as_str().to_owned(),
-            created_at: workspace_row.created_at,
-        };
-        let result: Result<(), CreateError> = with_conn!(self, |conn| {
-            conn.transaction::<_, CreateError, _>(async |conn| {
-                diesel::insert_into(users::table)
-                    .values(&user_row)
-                    .execute(conn)
-                    .await?;
-                diesel::insert_into(workspaces::table)
-                    .values(&workspace_row)
-                    .execute(conn)
-                    .await?;
-                diesel::insert_into(memberships::table)
-                    .values(&membership)
-                    .execute(conn)
-                    .await?;
-                Ok(())
-            })
+        self.create_account(user, workspace, None)
             .await
-        });
-        result.map_err(|err| match err {
-            CreateError::EmailTaken => IdentityError::EmailTaken,
-            CreateError::Db(err) => IdentityError::Store(db_error(err)),
-        })
+            .map_err(|err| match err {
+                CreateError::EmailTaken | CreateError::AlreadyLinked => IdentityError::EmailTaken,
+                CreateError::Db(err) => IdentityError::Store(db_error(err)),
+                CreateError::Store(err) => IdentityError::Store(err),
+            })
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {

@@ -56,7 +56,7 @@ on_both_backends!(
 
 const T0: OffsetDateTime = datetime!(2026-05-01 10:00:00.123456 UTC);
 
-fn user(email: &str) -> User {
+pub(crate) fn user(email: &str) -> User {
     User {
         id: UserId::generate(&SystemClock, &OsRandom),
         email: Email::parse(email).unwrap(),
@@ -863,5 +863,208 @@ mod mfa_and_pending_sessions {
             .await
             .unwrap();
         assert_eq!((first.expose(), second.expose()), ("aa", "aa"));
+    }
+}
+
+mod oauth {
+    use authd_identity::ports::UserRepository as _;
+    use authd_identity::{DisplayName, NewWorkspace, User};
+    use authd_kernel::{OpaqueToken, OsRandom, Secret, SystemClock, UserId};
+    use authd_oauth::ports::OAuthRepository;
+    use authd_oauth::{
+        LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
+    };
+    use authd_store::Store;
+    use time::Duration;
+
+    use super::{T0, registered, unique_email, user};
+
+    on_both_backends!(
+        a_pending_authorization_is_taken_once,
+        concurrent_callbacks_with_one_state_let_one_through,
+        an_identity_links_to_one_account_and_an_account_to_one_identity_per_provider,
+        a_provider_sign_up_creates_account_workspace_and_link_together_or_not_at_all,
+        unlinking_removes_only_that_provider,
+    );
+
+    fn pending(link_user: Option<UserId>) -> PendingAuthorization {
+        PendingAuthorization {
+            state_hash: OpaqueToken::generate(&OsRandom).hash,
+            provider: ProviderKind::Google,
+            binding_hash: OpaqueToken::generate(&OsRandom).hash,
+            pkce_verifier: Secret::new("verifier"),
+            nonce: Secret::new("nonce"),
+            redirect_to: RedirectPath::parse(Some("/after")).unwrap(),
+            link_user,
+            created_at: T0,
+            expires_at: T0 + Duration::minutes(10),
+        }
+    }
+
+    fn link(user: &User, provider: ProviderKind, subject: &str) -> LinkedIdentity {
+        LinkedIdentity {
+            user_id: user.id,
+            provider,
+            subject: subject.into(),
+            email: Some(user.email.as_str().into()),
+            linked_at: T0,
+        }
+    }
+
+    async fn a_pending_authorization_is_taken_once(store: Store) {
+        let owner = registered(&store).await;
+        let p = pending(Some(owner.id));
+        store.save_authorization(&p).await.unwrap();
+        let taken = store
+            .take_authorization(&p.state_hash)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (taken.provider, taken.link_user, taken.redirect_to.as_str()),
+            (ProviderKind::Google, Some(owner.id), "/after")
+        );
+        assert_eq!(taken.pkce_verifier.expose(), "verifier");
+        assert_eq!(taken.binding_hash, p.binding_hash);
+        assert!(
+            store
+                .take_authorization(&p.state_hash)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    async fn concurrent_callbacks_with_one_state_let_one_through(store: Store) {
+        let p = pending(None);
+        store.save_authorization(&p).await.unwrap();
+        let tries = (0..6).map(|_| {
+            let store = store.clone();
+            let hash = p.state_hash.clone();
+            tokio::spawn(async move { store.take_authorization(&hash).await.unwrap().is_some() })
+        });
+        let mut winners = 0;
+        for t in tries.collect::<Vec<_>>() {
+            winners += usize::from(t.await.unwrap());
+        }
+        assert_eq!(winners, 1);
+    }
+
+    async fn an_identity_links_to_one_account_and_an_account_to_one_identity_per_provider(
+        store: Store,
+    ) {
+        let ada = registered(&store).await;
+        let bob = registered(&store).await;
+        let subject = uuid::Uuid::new_v4().to_string();
+        store
+            .link(&link(&ada, ProviderKind::GitHub, &subject))
+            .await
+            .unwrap();
+        assert!(matches!(
+            store
+                .link(&link(&bob, ProviderKind::GitHub, &subject))
+                .await,
+            Err(OAuthError::ProviderAlreadyLinked)
+        ));
+        assert!(matches!(
+            store
+                .link(&link(&ada, ProviderKind::GitHub, "another"))
+                .await,
+            Err(OAuthError::ProviderAlreadyLinked)
+        ));
+        store
+            .link(&link(&ada, ProviderKind::Google, &subject))
+            .await
+            .unwrap();
+        let found = store
+            .find_link(ProviderKind::GitHub, &subject)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(found.user_id, ada.id);
+        assert_eq!(store.links_of(ada.id).await.unwrap().len(), 2);
+    }
+
+    async fn a_provider_sign_up_creates_account_workspace_and_link_together_or_not_at_all(
+        store: Store,
+    ) {
+        let mut newcomer = user(&unique_email());
+        newcomer.password_hash = None;
+        newcomer.name = DisplayName::parse("Octo").unwrap();
+        let workspace = NewWorkspace::personal_for(&newcomer, &SystemClock, &OsRandom);
+        let subject = uuid::Uuid::new_v4().to_string();
+        store
+            .create_user_with_link(
+                &newcomer,
+                &workspace,
+                &link(&newcomer, ProviderKind::GitHub, &subject),
+            )
+            .await
+            .unwrap();
+        let stored = store.find_by_id(newcomer.id).await.unwrap().unwrap();
+        assert!(!stored.has_password());
+        assert_eq!(store.memberships(newcomer.id).await.unwrap().len(), 1);
+
+        // Same identity again for another new account: the link clashes, so the account must not exist.
+        let second = user(&unique_email());
+        let workspace = NewWorkspace::personal_for(&second, &SystemClock, &OsRandom);
+        let result = store
+            .create_user_with_link(
+                &second,
+                &workspace,
+                &link(&second, ProviderKind::GitHub, &subject),
+            )
+            .await;
+        assert!(
+            matches!(result, Err(OAuthError::ProviderAlreadyLinked)),
+            "{result:?}"
+        );
+        assert!(
+            store.find_by_id(second.id).await.unwrap().is_none(),
+            "half an account was left behind"
+        );
+
+        // A taken email: nothing is written either.
+        let twin = user(newcomer.email.as_str());
+        let workspace = NewWorkspace::personal_for(&twin, &SystemClock, &OsRandom);
+        let fresh = uuid::Uuid::new_v4().to_string();
+        let result = store
+            .create_user_with_link(
+                &twin,
+                &workspace,
+                &link(&twin, ProviderKind::Google, &fresh),
+            )
+            .await;
+        assert!(
+            matches!(result, Err(OAuthError::NoUsableEmail(_))),
+            "{result:?}"
+        );
+        assert!(
+            store
+                .find_link(ProviderKind::Google, &fresh)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    async fn unlinking_removes_only_that_provider(store: Store) {
+        let ada = registered(&store).await;
+        let subject = uuid::Uuid::new_v4().to_string();
+        store
+            .link(&link(&ada, ProviderKind::GitHub, &subject))
+            .await
+            .unwrap();
+        store
+            .link(&link(&ada, ProviderKind::Google, &subject))
+            .await
+            .unwrap();
+        assert!(store.unlink(ada.id, ProviderKind::GitHub).await.unwrap());
+        assert!(!store.unlink(ada.id, ProviderKind::GitHub).await.unwrap());
+        let left = store.links_of(ada.id).await.unwrap();
+        assert_eq!(
+            left.iter().map(|l| l.provider).collect::<Vec<_>>(),
+            [ProviderKind::Google]
+        );
     }
 }

@@ -1,0 +1,2 @@
+DROP TABLE oauth_links;
+DROP TABLE oauth_authorizations;
