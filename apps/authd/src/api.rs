@@ -217,6 +217,17 @@ pub struct MfaRequiredResponse {
     pub expires_in: i64,
 }
 
+/// One provider linked to the caller's account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkedProviderResponse {
+    /// `github` or `google`.
+    pub provider: &'static str,
+    /// The email the provider reported when it was linked.
+    pub email: Option<String>,
+    /// When it was linked, RFC 3339.
+    pub linked_at: String,
+}
+
 /// A body with only a status word (`logged_out`, `ok`, ...).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StatusResponse {

@@ -40,8 +40,8 @@ pub struct Settings {
     /// `[passkey]`: accepted, so a configuration written for the whole contract starts, but not used until
     /// passkeys are built; start-up warns when it is set.
     pub passkey: Option<serde::de::IgnoredAny>,
-    /// `[oauth]`: likewise, until OAuth sign-in is built.
-    pub oauth: Option<serde::de::IgnoredAny>,
+    /// `[oauth]`
+    pub oauth: OAuthSettings,
 }
 
 /// `[database]`
@@ -370,6 +370,102 @@ impl std::fmt::Debug for SecretSettings {
     }
 }
 
+/// `[oauth]`: a provider is enabled when its client id is set.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OAuthSettings {
+    /// `[oauth.github]`
+    pub github: GitHubSettings,
+    /// `[oauth.google]`
+    pub google: GoogleSettings,
+    /// How long a sign-in may take between the redirect to the provider and the callback.
+    pub state_ttl_secs: u32,
+}
+
+impl Default for OAuthSettings {
+    fn default() -> Self {
+        Self {
+            github: GitHubSettings::default(),
+            google: GoogleSettings::default(),
+            state_ttl_secs: 600,
+        }
+    }
+}
+
+/// `[oauth.github]`; the URLs can point at GitHub Enterprise.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GitHubSettings {
+    /// OAuth app client id; unset disables GitHub.
+    pub client_id: Option<String>,
+    /// OAuth app client secret.
+    pub client_secret: Option<String>,
+    /// Authorization endpoint.
+    pub authorize_url: String,
+    /// Token endpoint.
+    pub token_url: String,
+    /// REST API base.
+    pub api_url: String,
+    /// Timeout of each call to GitHub.
+    pub timeout_secs: u32,
+}
+
+impl Default for GitHubSettings {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            authorize_url: "https://github.com/login/oauth/authorize".into(),
+            token_url: "https://github.com/login/oauth/access_token".into(),
+            api_url: "https://api.github.com".into(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl std::fmt::Debug for GitHubSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHubSettings")
+            .field("client_id", &self.client_id)
+            .field("api_url", &self.api_url)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[oauth.google]`
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GoogleSettings {
+    /// OAuth client id; unset disables Google.
+    pub client_id: Option<String>,
+    /// OAuth client secret.
+    pub client_secret: Option<String>,
+    /// The OpenID Connect issuer (discovery at `<issuer>/.well-known/openid-configuration`).
+    pub issuer_url: String,
+    /// Timeout of each call to Google.
+    pub timeout_secs: u32,
+}
+
+impl Default for GoogleSettings {
+    fn default() -> Self {
+        Self {
+            client_id: None,
+            client_secret: None,
+            issuer_url: "https://accounts.google.com".into(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+impl std::fmt::Debug for GoogleSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GoogleSettings")
+            .field("client_id", &self.client_id)
+            .field("issuer_url", &self.issuer_url)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Why the configuration was refused; the message names the key.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid configuration: {0}")]
@@ -416,16 +512,10 @@ impl Settings {
             .and_then(Config::try_deserialize)
             .map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;
-        for (section, set) in [
-            ("passkey", settings.passkey.is_some()),
-            ("oauth", settings.oauth.is_some()),
-        ] {
-            if set {
-                tracing::warn!(
-                    section,
-                    "configuration section accepted but not used: this version has no {section} support yet"
-                );
-            }
+        if settings.passkey.is_some() {
+            tracing::warn!(
+                "the [passkey] configuration section is accepted but not used: passkeys are not built yet"
+            );
         }
         Ok(settings)
     }
@@ -494,6 +584,7 @@ impl Settings {
             ));
         }
         self.validate_email()?;
+        self.validate_oauth()?;
         if self.mfa.issuer.trim().is_empty() || self.mfa.issuer.contains(':') {
             return Err(invalid(
                 "mfa.issuer",
@@ -557,6 +648,46 @@ impl Settings {
                 "email.reset_per_ip_per_hour",
                 self.email.reset_per_ip_per_hour,
             ),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_oauth(&self) -> Result<(), ConfigError> {
+        let github = &self.oauth.github;
+        let google = &self.oauth.google;
+        for (key, id, secret) in [
+            (
+                "oauth.github.client_secret",
+                &github.client_id,
+                &github.client_secret,
+            ),
+            (
+                "oauth.google.client_secret",
+                &google.client_id,
+                &google.client_secret,
+            ),
+        ] {
+            if id.is_some() && secret.is_none() {
+                return Err(invalid(key, "is required when the client id is set"));
+            }
+        }
+        for (key, url) in [
+            ("oauth.github.authorize_url", &github.authorize_url),
+            ("oauth.github.token_url", &github.token_url),
+            ("oauth.github.api_url", &github.api_url),
+            ("oauth.google.issuer_url", &google.issuer_url),
+        ] {
+            origin_of(url)
+                .ok_or_else(|| invalid(key, "must be an absolute http:// or https:// URL"))?;
+        }
+        for (key, value) in [
+            ("oauth.state_ttl_secs", self.oauth.state_ttl_secs),
+            ("oauth.github.timeout_secs", github.timeout_secs),
+            ("oauth.google.timeout_secs", google.timeout_secs),
         ] {
             if value == 0 {
                 return Err(invalid(key, "must be greater than 0"));
@@ -860,13 +991,35 @@ mod tests {
     }
 
     #[test]
-    fn sections_of_features_still_to_come_are_accepted() {
+    fn the_passkey_section_is_accepted_before_passkeys_exist() {
+        assert!(
+            load(&[("AUTHD__PASSKEY__RP_ID", "example.com")])
+                .unwrap()
+                .passkey
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn oauth_providers_come_from_the_contract_keys() {
         let s = load(&[
-            ("AUTHD__OAUTH__GITHUB__CLIENT_ID", "abc"),
-            ("AUTHD__PASSKEY__RP_ID", "example.com"),
+            ("AUTHD__OAUTH__GITHUB__CLIENT_ID", "gh-id"),
+            ("AUTHD__OAUTH__GITHUB__CLIENT_SECRET", "gh-secret"),
+            (
+                "AUTHD__OAUTH__GITHUB__API_URL",
+                "https://github.example.com/api/v3",
+            ),
+            ("AUTHD__OAUTH__GOOGLE__ISSUER_URL", "http://127.0.0.1:9999"),
         ])
         .unwrap();
-        assert!(s.oauth.is_some() && s.passkey.is_some());
+        assert_eq!(s.oauth.github.client_id.as_deref(), Some("gh-id"));
+        assert_eq!(s.oauth.github.api_url, "https://github.example.com/api/v3");
+        assert!(s.oauth.google.client_id.is_none());
+        assert!(!format!("{s:?}").contains("gh-secret"));
+        let err = load(&[("AUTHD__OAUTH__GOOGLE__CLIENT_ID", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("oauth.google.client_secret"), "{err}");
     }
 
     #[test]

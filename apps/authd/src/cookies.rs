@@ -35,6 +35,34 @@ pub fn refresh(value: &str, web: &WebSettings) -> Cookie<'static> {
     )
 }
 
+/// Name of the cookie that binds an OAuth flow to the browser that began it.
+pub const OAUTH_BINDING_COOKIE: &str = "oauth_binding";
+
+/// The OAuth browser-binding cookie. SameSite=Lax, because the provider's redirect back is a top-level
+/// navigation from another site; scoped to `/auth`, where the callback lives.
+pub fn oauth_binding(value: &str, web: &WebSettings) -> Cookie<'static> {
+    build(
+        OAUTH_BINDING_COOKIE,
+        value.to_owned(),
+        "/auth",
+        SameSite::Lax,
+        web.oauth_state_ttl_secs,
+        web,
+    )
+}
+
+/// The expired binding cookie, sent once the callback used it.
+pub fn oauth_binding_cleared(web: &WebSettings) -> Cookie<'static> {
+    build(
+        OAUTH_BINDING_COOKIE,
+        String::new(),
+        "/auth",
+        SameSite::Lax,
+        0,
+        web,
+    )
+}
+
 /// Expired copies of both cookies, which make the browser drop them.
 pub fn cleared(web: &WebSettings) -> [Cookie<'static>; 2] {
     [

@@ -10,6 +10,7 @@ use actix_web::{HttpResponse, ResponseError};
 use authd_identity::{IdentityError, PasswordProblem};
 use authd_kernel::StoreError;
 use authd_mfa::MfaError;
+use authd_oauth::OAuthError;
 use authd_session::SessionError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -71,6 +72,33 @@ pub enum ApiError {
     /// A pending-session endpoint called with a session that is not pending.
     #[error("this session does not need a second factor")]
     MfaNotPending,
+    /// A provider name that is unknown or not configured.
+    #[error("unknown or disabled provider")]
+    UnknownProvider,
+    /// `redirect_to` is not a relative path.
+    #[error("redirect_to must be a relative path such as /settings")]
+    InvalidRedirect,
+    /// The OAuth callback's state is missing, unknown, expired, used or not from this browser.
+    #[error("invalid or expired OAuth state; start the sign-in again")]
+    InvalidState,
+    /// The provider identity belongs to another account.
+    #[error("this provider account is already linked to another user")]
+    ProviderAlreadyLinked,
+    /// No account can be matched or created from what the provider said.
+    #[error("{0}")]
+    NoUsableEmail(&'static str),
+    /// Unlink of a provider that is not linked.
+    #[error("this provider is not linked to the account")]
+    NotLinked,
+    /// Removing the account's only way to sign in.
+    #[error("this is the account's last way to sign in")]
+    LastLoginMethod,
+    /// The provider refused the sign-in.
+    #[error("the provider refused the sign-in")]
+    ProviderRefused,
+    /// The provider could not be reached or answered nonsense.
+    #[error("the provider is unavailable; try again later")]
+    ProviderUnavailable,
     /// A cookie-authenticated request from an origin that is not allowed.
     #[error("request origin not allowed")]
     ForbiddenOrigin,
@@ -110,6 +138,15 @@ impl ApiError {
             Self::MfaNotEnabled => "mfa_not_enabled",
             Self::MfaSetupRequired => "mfa_setup_required",
             Self::MfaNotPending => "mfa_not_pending",
+            Self::UnknownProvider => "unknown_provider",
+            Self::InvalidRedirect => "invalid_redirect",
+            Self::InvalidState => "invalid_state",
+            Self::ProviderAlreadyLinked => "provider_already_linked",
+            Self::NoUsableEmail(_) => "no_usable_email",
+            Self::NotLinked => "not_linked",
+            Self::LastLoginMethod => "last_login_method",
+            Self::ProviderRefused => "provider_refused",
+            Self::ProviderUnavailable => "provider_unavailable",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -136,12 +173,21 @@ impl ResponseError for ApiError {
             | Self::MfaAlreadyEnabled
             | Self::MfaNotEnabled
             | Self::MfaSetupRequired
-            | Self::MfaNotPending => StatusCode::BAD_REQUEST,
+            | Self::MfaNotPending
+            | Self::UnknownProvider
+            | Self::InvalidRedirect
+            | Self::InvalidState
+            | Self::ProviderAlreadyLinked
+            | Self::NoUsableEmail(_)
+            | Self::NotLinked
+            | Self::LastLoginMethod => StatusCode::BAD_REQUEST,
             Self::InvalidCredentials
             | Self::Unauthorized
             | Self::MfaRequired
             | Self::InvalidToken
-            | Self::InvalidSecondFactor => StatusCode::UNAUTHORIZED,
+            | Self::InvalidSecondFactor
+            | Self::ProviderRefused => StatusCode::UNAUTHORIZED,
+            Self::ProviderUnavailable => StatusCode::BAD_GATEWAY,
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
@@ -224,6 +270,29 @@ impl From<MfaError> for ApiError {
     }
 }
 
+impl From<OAuthError> for ApiError {
+    fn from(err: OAuthError) -> Self {
+        match err {
+            OAuthError::UnknownProvider => Self::UnknownProvider,
+            OAuthError::InvalidRedirect => Self::InvalidRedirect,
+            OAuthError::InvalidState => Self::InvalidState,
+            OAuthError::ProviderAlreadyLinked => Self::ProviderAlreadyLinked,
+            OAuthError::NoUsableEmail(why) => Self::NoUsableEmail(why),
+            OAuthError::NotLinked => Self::NotLinked,
+            OAuthError::LastLoginMethod => Self::LastLoginMethod,
+            OAuthError::Refused(reason) => {
+                tracing::info!(reason = %reason, "OAuth provider refused the sign-in");
+                Self::ProviderRefused
+            }
+            OAuthError::Unavailable(reason) => {
+                tracing::warn!(reason = %reason, "OAuth provider unavailable");
+                Self::ProviderUnavailable
+            }
+            OAuthError::Store(err) => Self::internal(err),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         Self::internal(err)
@@ -268,6 +337,19 @@ mod tests {
             (ApiError::MfaNotEnabled, 400, "mfa_not_enabled"),
             (ApiError::MfaSetupRequired, 400, "mfa_setup_required"),
             (ApiError::MfaNotPending, 400, "mfa_not_pending"),
+            (ApiError::UnknownProvider, 400, "unknown_provider"),
+            (ApiError::InvalidRedirect, 400, "invalid_redirect"),
+            (ApiError::InvalidState, 400, "invalid_state"),
+            (
+                ApiError::ProviderAlreadyLinked,
+                400,
+                "provider_already_linked",
+            ),
+            (ApiError::NoUsableEmail("x"), 400, "no_usable_email"),
+            (ApiError::NotLinked, 400, "not_linked"),
+            (ApiError::LastLoginMethod, 400, "last_login_method"),
+            (ApiError::ProviderRefused, 401, "provider_refused"),
+            (ApiError::ProviderUnavailable, 502, "provider_unavailable"),
             (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),

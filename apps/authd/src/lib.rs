@@ -14,6 +14,7 @@ pub mod hashing;
 pub mod mail;
 pub mod metrics;
 pub mod openapi;
+pub mod providers;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{mfa, native, ops, reset};
+use crate::routes::{mfa, native, oauth, ops, reset};
 
 /// authd's API.
 #[derive(Debug, OpenApi)]
@@ -22,6 +22,11 @@ use crate::routes::{mfa, native, ops, reset};
         mfa::disable,
         mfa::recovery_codes,
         mfa::recovery_codes_regenerate,
+        oauth::login,
+        oauth::link,
+        oauth::callback,
+        oauth::unlink,
+        oauth::list,
         reset::forgot_password,
         reset::reset_password,
         ops::keys,
@@ -35,6 +40,7 @@ use crate::routes::{mfa, native, ops, reset};
         (name = "native", description = "Email and password authentication and sessions"),
         (name = "password reset", description = "Reset a forgotten password through an emailed link"),
         (name = "mfa", description = "TOTP multi-factor authentication and recovery codes"),
+        (name = "oauth", description = "Sign-in and account linking with GitHub and Google"),
         (name = "operations", description = "Health, keys, metrics"),
     )
 )]

@@ -12,6 +12,7 @@ use actix_web::{App, HttpServer, ResponseError as _, web};
 use authd_identity::{IdentityService, PasswordResetService, ResetPolicy, ScryptHasher};
 use authd_kernel::{Clock, OsRandom, Secret, StoreError, SystemClock};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher};
+use authd_oauth::{OAuthPolicy, OAuthService};
 use authd_session::ports::SigningKeyRepository as _;
 use authd_session::{KeyId, KeyRing, SessionService, SigningKey, StoredSigningKey};
 use authd_store::{PoolOptions, Store};
@@ -27,6 +28,7 @@ use crate::hashing::BoundedHasher;
 use crate::mail::{AppMailer, OutboxSignal, OutboxWorker};
 use crate::metrics::{self, Metrics};
 use crate::openapi::ApiDoc;
+use crate::providers::AppProvider;
 use crate::state::{AppClock, AppState, WebSettings};
 use crate::telemetry::{self, RequestSpan};
 use crate::throttle::Throttle;
@@ -96,6 +98,11 @@ pub async fn build_state(
     let mfa_policy = MfaPolicy {
         issuer: settings.mfa.issuer.clone(),
     };
+    let providers = AppProvider::configured(&settings.oauth).map_err(StartupError::Setup)?;
+    let oauth_policy = OAuthPolicy {
+        public_url: settings.server.public_url.clone(),
+        state_ttl: Duration::seconds(settings.oauth.state_ttl_secs.into()),
+    };
     let policy = settings.tokens.policy();
     let state = AppState {
         identity: IdentityService::new(store.clone(), hasher.clone(), clock.clone(), OsRandom),
@@ -108,6 +115,13 @@ pub async fn build_state(
         ),
         outbox,
         mfa: MfaService::new(store.clone(), cipher, mfa_policy, clock.clone(), OsRandom),
+        oauth: OAuthService::new(
+            store.clone(),
+            providers,
+            oauth_policy,
+            clock.clone(),
+            OsRandom,
+        ),
         sessions: SessionService::new(store.clone(), keys, policy, clock.clone(), OsRandom),
         throttle: Throttle::new(
             store.clone(),
@@ -121,6 +135,12 @@ pub async fn build_state(
             trusted_proxies: settings.trusted_proxies()?,
             refresh_ttl_secs: settings.tokens.refresh_ttl_secs.into(),
             max_body_bytes: settings.server.max_body_bytes,
+            frontend_url: settings
+                .server
+                .frontend_url
+                .trim_end_matches('/')
+                .to_owned(),
+            oauth_state_ttl_secs: settings.oauth.state_ttl_secs.into(),
         },
         metrics: Metrics::default(),
         store,

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use authd_identity::{IdentityService, PasswordResetService};
 use authd_kernel::{Clock, OsRandom};
 use authd_mfa::MfaService;
+use authd_oauth::OAuthService;
 use authd_session::SessionService;
 use authd_store::Store;
 use ipnet::IpNet;
@@ -12,6 +13,7 @@ use ipnet::IpNet;
 use crate::hashing::BoundedHasher;
 use crate::mail::OutboxSignal;
 use crate::metrics::Metrics;
+use crate::providers::AppProvider;
 use crate::throttle::Throttle;
 
 /// The clock the app runs on (the system clock, or a fixed one in tests).
@@ -22,6 +24,8 @@ pub type Identity = IdentityService<Store, BoundedHasher, AppClock, OsRandom>;
 pub type Resets = PasswordResetService<Store, BoundedHasher, AppClock, OsRandom>;
 /// The MFA use cases as wired here.
 pub type Mfa = MfaService<Store, AppClock, OsRandom>;
+/// The OAuth use cases as wired here.
+pub type OAuth = OAuthService<Store, AppProvider, AppClock, OsRandom>;
 /// The session use cases as wired here.
 pub type Sessions = SessionService<Store, AppClock, OsRandom>;
 
@@ -38,6 +42,10 @@ pub struct WebSettings {
     pub refresh_ttl_secs: i64,
     /// Largest JSON body accepted.
     pub max_body_bytes: usize,
+    /// Where browser redirects land.
+    pub frontend_url: String,
+    /// Lifetime of the OAuth browser-binding cookie, in seconds.
+    pub oauth_state_ttl_secs: i64,
 }
 
 /// Shared by every worker.
@@ -51,6 +59,8 @@ pub struct AppState {
     pub resets: Resets,
     /// TOTP and recovery codes.
     pub mfa: Mfa,
+    /// Sign-in with GitHub and Google.
+    pub oauth: OAuth,
     /// Wakes this instance's email worker.
     pub outbox: OutboxSignal,
     /// Direct store access for operations (readiness).

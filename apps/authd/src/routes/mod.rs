@@ -2,6 +2,7 @@
 
 pub mod mfa;
 pub mod native;
+pub mod oauth;
 pub mod ops;
 pub mod reset;
 
@@ -36,5 +37,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
         .service(web::resource("/readyz").route(web::get().to(ops::readyz)))
         .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
-        .service(web::resource("/openapi.json").route(web::get().to(ops::openapi_json)));
+        .service(web::resource("/openapi.json").route(web::get().to(ops::openapi_json)))
+        .service(web::resource("/auth/providers").route(web::get().to(oauth::list)))
+        .service(web::resource("/auth/providers/{provider}").route(web::delete().to(oauth::unlink)))
+        // Generic provider paths last, after every literal /auth/... route.
+        .service(web::resource("/auth/{provider}/login").route(web::get().to(oauth::login)))
+        .service(web::resource("/auth/{provider}/link").route(web::get().to(oauth::link)))
+        .service(web::resource("/auth/{provider}/callback").route(web::get().to(oauth::callback)));
 }

@@ -1,0 +1,242 @@
+//! Sign-in and linking with GitHub and Google: redirect to the provider, take the callback, unlink, list.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use authd_kernel::Secret;
+use authd_oauth::ProviderKind;
+use authd_session::MfaStatus;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::api::{LinkedProviderResponse, StatusResponse, no_store, rfc3339};
+use crate::auth::FullSession;
+use crate::cookies::{self, OAUTH_BINDING_COOKIE};
+use crate::error::{ApiError, ErrorBody};
+use crate::state::AppState;
+
+/// `?redirect_to=`
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RedirectQuery {
+    /// A path of the frontend to land on afterwards (relative, e.g. `/settings`); default `/`.
+    pub redirect_to: Option<String>,
+}
+
+/// The provider's answer: `?code&state`, or `?error` when the person or the provider declined.
+#[derive(Deserialize, IntoParams)]
+pub struct CallbackQuery {
+    /// The authorization code.
+    pub code: Option<String>,
+    /// The state sent with the redirect.
+    pub state: Option<String>,
+    /// Set by the provider instead of a code when the sign-in was declined.
+    pub error: Option<String>,
+}
+
+impl std::fmt::Debug for CallbackQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallbackQuery")
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+fn provider_of(path: &str) -> Result<ProviderKind, ApiError> {
+    ProviderKind::parse(path).ok_or(ApiError::UnknownProvider)
+}
+
+/// Starts a sign-in: 307 to the provider, with state, PKCE and (Google) a nonce kept server-side, and a
+/// cookie binding the flow to this browser.
+#[utoipa::path(
+    get,
+    path = "/auth/{provider}/login",
+    tag = "oauth",
+    params(("provider" = String, Path, description = "github or google"), RedirectQuery),
+    responses(
+        (status = 307, description = "Redirect to the provider"),
+        (status = 400, description = "unknown_provider or invalid_redirect", body = ErrorBody),
+    )
+)]
+pub async fn login(
+    state: web::Data<AppState>,
+    provider: web::Path<String>,
+    query: web::Query<RedirectQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = provider_of(&provider)?;
+    begin(&state, kind, query.redirect_to.as_deref(), None).await
+}
+
+/// Starts linking a provider to the signed-in account: 307 to the provider.
+#[utoipa::path(
+    get,
+    path = "/auth/{provider}/link",
+    tag = "oauth",
+    params(("provider" = String, Path, description = "github or google"), RedirectQuery),
+    responses(
+        (status = 307, description = "Redirect to the provider"),
+        (status = 400, description = "unknown_provider or invalid_redirect", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn link(
+    state: web::Data<AppState>,
+    provider: web::Path<String>,
+    query: web::Query<RedirectQuery>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    let kind = provider_of(&provider)?;
+    begin(
+        &state,
+        kind,
+        query.redirect_to.as_deref(),
+        Some(caller.0.user_id),
+    )
+    .await
+}
+
+async fn begin(
+    state: &AppState,
+    kind: ProviderKind,
+    redirect_to: Option<&str>,
+    link_user: Option<authd_kernel::UserId>,
+) -> Result<HttpResponse, ApiError> {
+    let begun = state.oauth.begin(kind, redirect_to, link_user).await?;
+    Ok(no_store(StatusCode::TEMPORARY_REDIRECT)
+        .insert_header((header::LOCATION, begun.authorize_url))
+        .cookie(cookies::oauth_binding(begun.binding.expose(), &state.web))
+        .finish())
+}
+
+/// The provider's redirect back: exchanges the code, signs in (or links), and sends the browser to the
+/// frontend with the auth cookies (a pending session and `?mfa_required=true` for users with MFA).
+#[utoipa::path(
+    get,
+    path = "/auth/{provider}/callback",
+    tag = "oauth",
+    params(("provider" = String, Path, description = "github or google"), CallbackQuery),
+    responses(
+        (status = 302, description = "Redirect to the frontend with the auth cookies set"),
+        (status = 400, description = "invalid_state, unknown_provider, provider_already_linked, no_usable_email or invalid_request", body = ErrorBody),
+        (status = 401, description = "provider_refused", body = ErrorBody),
+        (status = 502, description = "provider_unavailable", body = ErrorBody),
+    )
+)]
+pub async fn callback(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    provider: web::Path<String>,
+    query: web::Query<CallbackQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = provider_of(&provider)?;
+    let CallbackQuery {
+        code,
+        state: flow_state,
+        error,
+    } = query.into_inner();
+    let flow_state = flow_state
+        .filter(|s| !s.is_empty())
+        .ok_or(ApiError::InvalidState)?;
+    if error.is_some() {
+        // Spend the state so it cannot be replayed, then report the refusal.
+        let _ = state
+            .oauth
+            .complete(kind, &Secret::new(""), &flow_state, None)
+            .await;
+        return Err(ApiError::ProviderRefused);
+    }
+    let code = code
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| ApiError::InvalidRequest("missing code".into()))?;
+    let binding = req
+        .cookie(OAUTH_BINDING_COOKIE)
+        .map(|c| c.value().to_owned());
+    let done = state
+        .oauth
+        .complete(kind, &Secret::new(code), &flow_state, binding.as_deref())
+        .await?;
+
+    let mut target = format!("{}{}", state.web.frontend_url, done.redirect_to.as_str());
+    let mut response = no_store(StatusCode::FOUND);
+    response.cookie(cookies::oauth_binding_cleared(&state.web));
+    if state.mfa.is_enabled(done.user.id).await? {
+        let pending = state
+            .sessions
+            .start(done.user.id, MfaStatus::Pending)
+            .await?;
+        response.cookie(cookies::access(
+            pending.access_token.expose(),
+            pending.expires_in,
+            &state.web,
+        ));
+        target.push_str(if target.contains('?') {
+            "&mfa_required=true"
+        } else {
+            "?mfa_required=true"
+        });
+    } else {
+        let tokens = state
+            .sessions
+            .start(done.user.id, MfaStatus::NotEnrolled)
+            .await?;
+        response.cookie(cookies::access(
+            tokens.access_token.expose(),
+            tokens.expires_in,
+            &state.web,
+        ));
+        if let Some(refresh) = &tokens.refresh_token {
+            response.cookie(cookies::refresh(refresh.expose(), &state.web));
+        }
+    }
+    tracing::info!(user_id = %done.user.id, provider = %kind, created = done.created, "OAuth sign-in");
+    Ok(response.insert_header((header::LOCATION, target)).finish())
+}
+
+/// Removes a linked provider, unless it is the account's last way in.
+#[utoipa::path(
+    delete,
+    path = "/auth/providers/{provider}",
+    tag = "oauth",
+    params(("provider" = String, Path, description = "github or google")),
+    responses(
+        (status = 200, body = StatusResponse),
+        (status = 400, description = "unknown_provider, not_linked or last_login_method", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn unlink(
+    state: web::Data<AppState>,
+    provider: web::Path<String>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    let kind = provider_of(&provider)?;
+    state.oauth.unlink(caller.0.user_id, kind).await?;
+    Ok(no_store(StatusCode::OK).json(StatusResponse { status: "unlinked" }))
+}
+
+/// The providers linked to the caller's account.
+#[utoipa::path(
+    get,
+    path = "/auth/providers",
+    tag = "oauth",
+    responses(
+        (status = 200, body = [LinkedProviderResponse]),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    let links = state.oauth.links(caller.0.user_id).await?;
+    let body: Vec<LinkedProviderResponse> = links
+        .into_iter()
+        .map(|l| LinkedProviderResponse {
+            provider: l.provider.as_str(),
+            email: l.email,
+            linked_at: rfc3339(l.linked_at),
+        })
+        .collect();
+    Ok(no_store(StatusCode::OK).json(body))
+}
