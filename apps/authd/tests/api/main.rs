@@ -12,7 +12,16 @@
 mod helpers;
 mod mfa;
 mod native;
+mod oauth;
 mod ops;
 mod reset;
 mod security;
 mod smtp;
+
+/// The local OAuth 2.0 / OpenID Connect provider the providers crate's tests use, shared rather than copied.
+#[path = "../../../../crates/providers/tests/providers/support.rs"]
+#[allow(
+    dead_code,
+    reason = "not every helper of the shared provider is used here"
+)]
+mod provider;

@@ -27,7 +27,7 @@ api_tests!(
 );
 
 /// RFC 6238 with HMAC-SHA1, 6 digits, 30-second steps, written independently of the service.
-fn totp(secret_base32: &str, unix: i64) -> String {
+pub fn totp(secret_base32: &str, unix: i64) -> String {
     let key = data_encoding::BASE32_NOPAD
         .decode(secret_base32.as_bytes())
         .unwrap();
@@ -53,7 +53,7 @@ struct Enrolled {
 }
 
 impl TestApp {
-    fn now_unix(&self) -> i64 {
+    pub fn now_unix(&self) -> i64 {
         self.clock.now().unix_timestamp()
     }
 

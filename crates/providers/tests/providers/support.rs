@@ -38,6 +38,8 @@ pub struct Behaviour {
     pub garbage_token: bool,
     /// The token endpoint sleeps this long before answering.
     pub token_delay: Duration,
+    /// GitHub's numeric user id (`/user`), so tests sharing a database use distinct identities.
+    pub github_id: u64,
     /// What `/user/emails` lists.
     pub emails: Value,
     /// Discovery answers 503.
@@ -55,6 +57,7 @@ impl Default for Behaviour {
         Self {
             garbage_token: false,
             token_delay: Duration::ZERO,
+            github_id: 583_231,
             emails: json!([
                 {"email": "old@example.com", "primary": false, "verified": true, "visibility": null},
                 {"email": "ada@example.com", "primary": true, "verified": true, "visibility": "private"},
@@ -328,7 +331,8 @@ async fn user(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response
     if !bearer_ok(&shared, &headers) {
         return StatusCode::UNAUTHORIZED.into_response();
     }
-    Json(json!({ "id": 583231, "login": "octocat", "name": "The Octocat", "email": null }))
+    let id = shared.behaviour.lock().unwrap().github_id;
+    Json(json!({ "id": id, "login": "octocat", "name": "The Octocat", "email": null }))
         .into_response()
 }
 
