@@ -38,6 +38,15 @@ async fn start_provider() -> FakeProvider {
 
 /// The app with GitHub and Google both pointed at `provider`.
 async fn with_providers(app: TestApp, provider: &FakeProvider) -> TestApp {
+    with_providers_then(app, provider, |_| {}).await
+}
+
+/// Likewise, then `tweak` (to point some endpoints elsewhere).
+async fn with_providers_then(
+    app: TestApp,
+    provider: &FakeProvider,
+    tweak: impl FnOnce(&mut authd::config::Settings),
+) -> TestApp {
     let base = provider.url().to_owned();
     app.reconfigured(move |s| {
         s.oauth.github.client_id = Some(CLIENT_ID.into());
@@ -48,6 +57,7 @@ async fn with_providers(app: TestApp, provider: &FakeProvider) -> TestApp {
         s.oauth.google.client_id = Some(CLIENT_ID.into());
         s.oauth.google.client_secret = Some(CLIENT_SECRET.into());
         s.oauth.google.issuer_url = base.clone();
+        tweak(s);
     })
     .await
 }
@@ -381,20 +391,13 @@ async fn a_wrong_nonce_is_refused(app: TestApp) {
 async fn a_provider_that_is_down_gives_502(app: TestApp) {
     let provider = start_provider().await;
     let dead = closed_port_url().await;
-    let app = with_providers(app, &provider).await;
-    let app = app
-        .reconfigured(|s| {
-            s.oauth.github.client_id = Some(CLIENT_ID.into());
-            s.oauth.github.client_secret = Some(CLIENT_SECRET.into());
-            s.oauth.github.authorize_url = format!("{}/login/oauth/authorize", provider.url());
-            s.oauth.github.token_url = format!("{dead}/login/oauth/access_token");
-            s.oauth.github.api_url = dead.clone();
-            s.oauth.github.timeout_secs = 2;
-            s.oauth.google.client_id = Some(CLIENT_ID.into());
-            s.oauth.google.client_secret = Some(CLIENT_SECRET.into());
-            s.oauth.google.issuer_url = dead.clone();
-        })
-        .await;
+    let app = with_providers_then(app, &provider, |s| {
+        s.oauth.github.token_url = format!("{dead}/login/oauth/access_token");
+        s.oauth.github.api_url = dead.clone();
+        s.oauth.github.timeout_secs = 2;
+        s.oauth.google.issuer_url = dead.clone();
+    })
+    .await;
     let down = sign_in(&app, &provider, "github", None, "login").await;
     assert_eq!(down.status, StatusCode::BAD_GATEWAY, "{}", down.text);
     assert_eq!(down.error(), "provider_unavailable");
