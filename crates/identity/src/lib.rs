@@ -16,7 +16,9 @@ mod service;
 pub use error::IdentityError;
 pub use hashing::{PasswordHash, ScryptCost, ScryptHasher, Verification};
 pub use mail::{MailFailure, OutgoingEmail};
-pub use model::{DisplayName, Email, Membership, NewWorkspace, Role, User, Workspace, WorkspaceId};
+pub use model::{
+    DisplayName, Email, LoginMethods, Membership, NewWorkspace, Role, User, Workspace, WorkspaceId,
+};
 pub use policy::{NewPassword, PasswordProblem};
 pub use reset::{PasswordReset, PasswordResetService, ResetPolicy};
 pub use service::{IdentityService, Registration};

@@ -117,6 +117,24 @@ impl User {
     }
 }
 
+/// The ways an account can sign in, for the rule that the last one cannot be removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LoginMethods {
+    /// A password is set.
+    pub password: bool,
+    /// Registered passkeys.
+    pub passkeys: u64,
+    /// Linked identity providers.
+    pub providers: u64,
+}
+
+impl LoginMethods {
+    /// How many ways in there are.
+    pub fn count(self) -> u64 {
+        u64::from(self.password) + self.passkeys + self.providers
+    }
+}
+
 authd_kernel::uuid_id!(
     /// The id of a workspace.
     WorkspaceId

@@ -6,8 +6,8 @@ use authd_kernel::{Secret, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use crate::{
-    Email, IdentityError, MailFailure, Membership, NewPassword, NewWorkspace, OutgoingEmail,
-    PasswordHash, PasswordReset, User, Verification,
+    Email, IdentityError, LoginMethods, MailFailure, Membership, NewPassword, NewWorkspace,
+    OutgoingEmail, PasswordHash, PasswordReset, User, Verification,
 };
 
 /// Storage of user accounts and their workspaces.
@@ -130,4 +130,16 @@ pub trait PasswordResetRepository: Send + Sync {
         password_hash: &PasswordHash,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What an account can sign in with.
+pub trait LoginMethodRepository: Send + Sync {
+    /// The account's password, passkeys and linked providers, counted.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn login_methods(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<LoginMethods, StoreError>> + Send;
 }

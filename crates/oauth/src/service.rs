@@ -1,6 +1,6 @@
 //! The OAuth use cases: begin a sign-in or link, complete it at the callback, unlink, list.
 
-use authd_identity::ports::UserRepository;
+use authd_identity::ports::{LoginMethodRepository, UserRepository};
 use authd_identity::{DisplayName, Email, NewWorkspace, User};
 use authd_kernel::{Clock, OpaqueToken, Random, Secret, TokenHash, UserId, constant_time_eq};
 use time::Duration;
@@ -53,7 +53,7 @@ pub struct OAuthService<R, P, C, G> {
 
 impl<R, P, C, G> OAuthService<R, P, C, G>
 where
-    R: OAuthRepository + UserRepository,
+    R: OAuthRepository + UserRepository + LoginMethodRepository,
     P: IdentityProvider,
     C: Clock,
     G: Random,
@@ -276,13 +276,7 @@ where
         if !links.iter().any(|l| l.provider == kind) {
             return Err(OAuthError::NotLinked);
         }
-        let has_password = self
-            .repo
-            .find_by_id(user_id)
-            .await?
-            .is_some_and(|u| u.has_password());
-        // Passkeys will count as a way in too once they exist.
-        if !has_password && links.len() == 1 {
+        if self.repo.login_methods(user_id).await?.count() <= 1 {
             return Err(OAuthError::LastLoginMethod);
         }
         if !self.repo.unlink(user_id, kind).await? {

@@ -17,6 +17,15 @@ pub enum PasskeyError {
     /// No ceremony matches (expired, used, or never begun).
     #[error("no matching passkey ceremony")]
     UnknownCeremony,
+    /// No passkey of the caller has this id.
+    #[error("no such passkey")]
+    NotFound,
+    /// Deleting it would leave the account without any way to sign in.
+    #[error("this is the account's last way to sign in")]
+    LastLoginMethod,
+    /// The credential is registered already.
+    #[error("this passkey is already registered")]
+    AlreadyRegistered,
     /// The relying party could not be set up or produce options (configuration).
     #[error("relying party: {0}")]
     RelyingParty(String),

@@ -72,3 +72,48 @@ pub struct AuthenticatedCredential {
     /// The serialised credential with its new signature counter, to store back.
     pub data: String,
 }
+
+/// What a ceremony is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CeremonyKind {
+    /// Adding a passkey to a signed-in account.
+    Registration,
+    /// Signing in with a passkey.
+    Authentication,
+}
+
+impl CeremonyKind {
+    /// The stable string used in storage.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Registration => "registration",
+            Self::Authentication => "authentication",
+        }
+    }
+
+    /// Parses the stored string.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "registration" => Some(Self::Registration),
+            "authentication" => Some(Self::Authentication),
+            _ => None,
+        }
+    }
+}
+
+/// A ceremony waiting for the browser's answer, stored under its challenge; single use.
+#[derive(Debug, Clone)]
+pub struct CeremonyRecord {
+    /// The challenge (base64url).
+    pub challenge: String,
+    /// Registration or authentication.
+    pub kind: CeremonyKind,
+    /// For a registration, whose.
+    pub user_id: Option<UserId>,
+    /// The relying party's serialised state.
+    pub state: String,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// After this the answer is refused.
+    pub expires_at: OffsetDateTime,
+}

@@ -1,8 +1,13 @@
 //! The relying-party port: WebAuthn ceremonies, verified by an adapter (webauthn-rs).
 
+use std::future::Future;
+
+use authd_kernel::{StoreError, UserId};
+use time::OffsetDateTime;
+
 use crate::{
-    AuthenticatedCredential, Ceremony, CredentialId, PasskeyError, PasskeyUser,
-    RegisteredCredential, StoredPasskey,
+    AuthenticatedCredential, Ceremony, CeremonyRecord, CredentialId, PasskeyError, PasskeyId,
+    PasskeyUser, RegisteredCredential, StoredPasskey,
 };
 
 /// Runs WebAuthn ceremonies for one relying party (RP id, origin, name).
@@ -59,4 +64,73 @@ pub trait RelyingParty: Send + Sync {
         state: &str,
         credential: &StoredPasskey,
     ) -> Result<AuthenticatedCredential, PasskeyError>;
+}
+
+/// Storage of passkeys and of ceremonies in flight.
+pub trait PasskeyRepository: Send + Sync {
+    /// Stores a ceremony until its answer.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn save_ceremony(
+        &self,
+        ceremony: &CeremonyRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Removes and returns the ceremony with this challenge.
+    ///
+    /// # Errors
+    /// MUST hand a ceremony to one caller only, even under concurrent calls.
+    fn take_ceremony(
+        &self,
+        challenge: &str,
+    ) -> impl Future<Output = Result<Option<CeremonyRecord>, StoreError>> + Send;
+
+    /// The user's passkeys, oldest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn passkeys_of(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<Vec<StoredPasskey>, StoreError>> + Send;
+
+    /// The passkey with this credential id.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn find_by_credential(
+        &self,
+        credential: &CredentialId,
+    ) -> impl Future<Output = Result<Option<StoredPasskey>, StoreError>> + Send;
+
+    /// Stores a new passkey.
+    ///
+    /// # Errors
+    /// MUST return [`PasskeyError::AlreadyRegistered`] for a credential id stored already.
+    fn insert(
+        &self,
+        passkey: &StoredPasskey,
+    ) -> impl Future<Output = Result<(), PasskeyError>> + Send;
+
+    /// Records a login: the credential's new serialised state (signature counter) and the time.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn record_use(
+        &self,
+        id: PasskeyId,
+        data: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Deletes the user's passkey; false when the user has no passkey with this id.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn delete(
+        &self,
+        user: UserId,
+        id: PasskeyId,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -11,6 +11,7 @@ mod keys;
 mod mfa;
 mod oauth;
 mod outbox;
+mod passkeys;
 mod purge;
 mod rate_limits;
 mod resets;

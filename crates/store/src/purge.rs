@@ -10,6 +10,7 @@ use crate::Store;
 use crate::convert::{db_error, to_db};
 use crate::schema::{
     email_outbox, oauth_authorizations, password_resets, rate_limits, refresh_tokens, sessions,
+    webauthn_ceremonies,
 };
 
 /// How long rows are kept after they expire, so reuse of a just-expired refresh token is still recognised
@@ -67,7 +68,13 @@ impl Store {
             .execute(conn)
             .await
             .map_err(db_error)?;
-            Ok(tokens + sessions + counters + resets + emails + flows)
+            let ceremonies = diesel::delete(
+                webauthn_ceremonies::table.filter(webauthn_ceremonies::expires_at.lt(cutoff)),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)?;
+            Ok(tokens + sessions + counters + resets + emails + flows + ceremonies)
         })
     }
 }

@@ -1,9 +1,9 @@
 //! Users, workspaces and memberships: the identity crate's `UserRepository`.
 
-use authd_identity::ports::UserRepository;
+use authd_identity::ports::{LoginMethodRepository, UserRepository};
 use authd_identity::{
-    DisplayName, Email, IdentityError, Membership, NewWorkspace, PasswordHash, Role, User,
-    Workspace, WorkspaceId,
+    DisplayName, Email, IdentityError, LoginMethods, Membership, NewWorkspace, PasswordHash, Role,
+    User, Workspace, WorkspaceId,
 };
 use authd_kernel::{StoreError, UserId};
 use diesel::{
@@ -14,7 +14,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, from_db, is_unique_violation, to_db, uuid};
-use crate::schema::{memberships, oauth_links, users, workspaces};
+use crate::schema::{memberships, oauth_links, passkeys, users, workspaces};
 
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = users)]
@@ -252,5 +252,42 @@ impl UserRepository for Store {
                 })
             })
             .collect()
+    }
+}
+
+impl LoginMethodRepository for Store {
+    async fn login_methods(&self, user: UserId) -> Result<LoginMethods, StoreError> {
+        let id = user.to_string();
+        let password: Option<Option<String>> = with_conn!(self, |conn| {
+            users::table
+                .find(&id)
+                .select(users::password_hash)
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        let passkeys: i64 = with_conn!(self, |conn| {
+            passkeys::table
+                .filter(passkeys::user_id.eq(&id))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        let providers: i64 = with_conn!(self, |conn| {
+            oauth_links::table
+                .filter(oauth_links::user_id.eq(&id))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        Ok(LoginMethods {
+            password: password.flatten().is_some(),
+            passkeys: n(passkeys),
+            providers: n(providers),
+        })
     }
 }

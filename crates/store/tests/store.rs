@@ -1068,3 +1068,119 @@ mod oauth {
         );
     }
 }
+
+mod passkeys {
+    use authd_identity::ports::LoginMethodRepository as _;
+    use authd_kernel::{OsRandom, SystemClock};
+    use authd_passkey::ports::PasskeyRepository;
+    use authd_passkey::{
+        CeremonyKind, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
+    };
+    use authd_store::Store;
+    use time::Duration;
+
+    use super::{T0, registered};
+
+    on_both_backends!(
+        a_ceremony_is_taken_once,
+        passkeys_are_stored_found_used_and_deleted_by_their_owner_only,
+        login_methods_count_password_passkeys_and_providers,
+    );
+
+    fn passkey(user: authd_kernel::UserId) -> StoredPasskey {
+        StoredPasskey {
+            id: PasskeyId::generate(&SystemClock, &OsRandom),
+            user_id: user,
+            credential_id: CredentialId(uuid::Uuid::new_v4().as_bytes().to_vec()),
+            name: "Laptop".into(),
+            data: "{\"cred\":1}".into(),
+            created_at: T0,
+            last_used_at: None,
+        }
+    }
+
+    async fn a_ceremony_is_taken_once(store: Store) {
+        let user = registered(&store).await;
+        let ceremony = CeremonyRecord {
+            challenge: uuid::Uuid::new_v4().to_string(),
+            kind: CeremonyKind::Registration,
+            user_id: Some(user.id),
+            state: "{}".into(),
+            created_at: T0,
+            expires_at: T0 + Duration::minutes(5),
+        };
+        store.save_ceremony(&ceremony).await.unwrap();
+        let taken = store
+            .take_ceremony(&ceremony.challenge)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (taken.kind, taken.user_id, taken.expires_at),
+            (
+                CeremonyKind::Registration,
+                Some(user.id),
+                ceremony.expires_at
+            )
+        );
+        assert!(
+            store
+                .take_ceremony(&ceremony.challenge)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+
+    async fn passkeys_are_stored_found_used_and_deleted_by_their_owner_only(store: Store) {
+        let ada = registered(&store).await;
+        let bob = registered(&store).await;
+        let key = passkey(ada.id);
+        store.insert(&key).await.unwrap();
+        assert!(matches!(
+            store
+                .insert(&StoredPasskey {
+                    id: PasskeyId::generate(&SystemClock, &OsRandom),
+                    ..key.clone()
+                })
+                .await,
+            Err(PasskeyError::AlreadyRegistered)
+        ));
+        let found = store
+            .find_by_credential(&key.credential_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (found.id, found.user_id, found.name.as_str()),
+            (key.id, ada.id, "Laptop")
+        );
+        store
+            .record_use(key.id, "{\"cred\":2}", T0 + Duration::hours(1))
+            .await
+            .unwrap();
+        let used = store.passkeys_of(ada.id).await.unwrap().remove(0);
+        assert_eq!(
+            (used.data.as_str(), used.last_used_at),
+            ("{\"cred\":2}", Some(T0 + Duration::hours(1)))
+        );
+        assert!(
+            !store.delete(bob.id, key.id).await.unwrap(),
+            "someone else's passkey was deleted"
+        );
+        assert!(store.delete(ada.id, key.id).await.unwrap());
+        assert!(store.passkeys_of(ada.id).await.unwrap().is_empty());
+    }
+
+    async fn login_methods_count_password_passkeys_and_providers(store: Store) {
+        let ada = registered(&store).await;
+        store.insert(&passkey(ada.id)).await.unwrap();
+        store.insert(&passkey(ada.id)).await.unwrap();
+        let methods = store.login_methods(ada.id).await.unwrap();
+        assert_eq!(
+            (methods.password, methods.passkeys, methods.providers),
+            (true, 2, 0)
+        );
+        assert_eq!(methods.count(), 3);
+    }
+}

@@ -2,8 +2,10 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use authd_identity::ports::UserRepository;
-use authd_identity::{Email, IdentityError, Membership, NewWorkspace, PasswordHash, User};
+use authd_identity::ports::{LoginMethodRepository, UserRepository};
+use authd_identity::{
+    Email, IdentityError, LoginMethods, Membership, NewWorkspace, PasswordHash, User,
+};
 use authd_kernel::{StoreError, TokenHash, UserId};
 use authd_oauth::ports::OAuthRepository;
 use authd_oauth::{LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind};
@@ -151,5 +153,27 @@ impl UserRepository for MemoryOAuth {
 
     async fn memberships(&self, id: UserId) -> Result<Vec<Membership>, StoreError> {
         self.users.memberships(id).await
+    }
+}
+
+impl LoginMethodRepository for MemoryOAuth {
+    /// This fake stores no passkeys, so it counts none.
+    async fn login_methods(&self, user: UserId) -> Result<LoginMethods, StoreError> {
+        let password = self
+            .users
+            .find_by_id(user)
+            .await?
+            .is_some_and(|u| u.has_password());
+        let providers = self
+            .state()
+            .links
+            .iter()
+            .filter(|l| l.user_id == user)
+            .count();
+        Ok(LoginMethods {
+            password,
+            passkeys: 0,
+            providers: u64::try_from(providers).unwrap_or(u64::MAX),
+        })
     }
 }

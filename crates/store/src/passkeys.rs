@@ -1,0 +1,205 @@
+//! Passkeys and WebAuthn ceremonies in flight: the passkey crate's `PasskeyRepository`.
+
+use authd_kernel::{StoreError, UserId};
+use authd_passkey::ports::PasskeyRepository;
+use authd_passkey::{
+    CeremonyKind, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
+};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::{
+    ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
+};
+use diesel_async::RunQueryDsl as _;
+use time::{OffsetDateTime, PrimitiveDateTime};
+
+use crate::Store;
+use crate::convert::{db_error, from_db, is_unique_violation, to_db, uuid};
+use crate::schema::{passkeys, webauthn_ceremonies};
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = passkeys)]
+struct PasskeyRow {
+    id: String,
+    user_id: String,
+    credential_id: String,
+    name: String,
+    data: String,
+    created_at: PrimitiveDateTime,
+    last_used_at: Option<PrimitiveDateTime>,
+}
+
+/// Credential ids are stored base64url, as they travel.
+fn encode(id: &CredentialId) -> String {
+    URL_SAFE_NO_PAD.encode(&id.0)
+}
+
+impl PasskeyRow {
+    fn from_domain(p: &StoredPasskey) -> Self {
+        Self {
+            id: p.id.to_string(),
+            user_id: p.user_id.to_string(),
+            credential_id: encode(&p.credential_id),
+            name: p.name.clone(),
+            data: p.data.clone(),
+            created_at: to_db(p.created_at),
+            last_used_at: p.last_used_at.map(to_db),
+        }
+    }
+
+    fn into_domain(self) -> Result<StoredPasskey, StoreError> {
+        let credential = URL_SAFE_NO_PAD.decode(&self.credential_id).map_err(|e| {
+            StoreError::message(format!("stored credential id is not base64url: {e}"))
+        })?;
+        Ok(StoredPasskey {
+            id: PasskeyId::from_uuid(uuid(&self.id)?),
+            user_id: UserId::from_uuid(uuid(&self.user_id)?),
+            credential_id: CredentialId(credential),
+            name: self.name,
+            data: self.data,
+            created_at: from_db(self.created_at),
+            last_used_at: self.last_used_at.map(from_db),
+        })
+    }
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = webauthn_ceremonies)]
+struct CeremonyRow {
+    challenge: String,
+    kind: String,
+    user_id: Option<String>,
+    state: String,
+    created_at: PrimitiveDateTime,
+    expires_at: PrimitiveDateTime,
+}
+
+impl CeremonyRow {
+    fn into_domain(self) -> Result<CeremonyRecord, StoreError> {
+        Ok(CeremonyRecord {
+            kind: CeremonyKind::parse(&self.kind).ok_or_else(|| {
+                StoreError::message(format!("unknown ceremony kind {:?}", self.kind))
+            })?,
+            user_id: self
+                .user_id
+                .as_deref()
+                .map(uuid)
+                .transpose()?
+                .map(UserId::from_uuid),
+            challenge: self.challenge,
+            state: self.state,
+            created_at: from_db(self.created_at),
+            expires_at: from_db(self.expires_at),
+        })
+    }
+}
+
+impl PasskeyRepository for Store {
+    async fn save_ceremony(&self, ceremony: &CeremonyRecord) -> Result<(), StoreError> {
+        let row = CeremonyRow {
+            challenge: ceremony.challenge.clone(),
+            kind: ceremony.kind.as_str().to_owned(),
+            user_id: ceremony.user_id.map(|u| u.to_string()),
+            state: ceremony.state.clone(),
+            created_at: to_db(ceremony.created_at),
+            expires_at: to_db(ceremony.expires_at),
+        };
+        with_conn!(self, |conn| {
+            diesel::insert_into(webauthn_ceremonies::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(())
+    }
+
+    async fn take_ceremony(&self, challenge: &str) -> Result<Option<CeremonyRecord>, StoreError> {
+        let row: Option<CeremonyRow> = with_conn!(self, |conn| {
+            diesel::delete(webauthn_ceremonies::table.find(challenge))
+                .returning(webauthn_ceremonies::all_columns)
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        row.map(CeremonyRow::into_domain).transpose()
+    }
+
+    async fn passkeys_of(&self, user: UserId) -> Result<Vec<StoredPasskey>, StoreError> {
+        let user = user.to_string();
+        let rows: Vec<PasskeyRow> = with_conn!(self, |conn| {
+            passkeys::table
+                .filter(passkeys::user_id.eq(&user))
+                .order((passkeys::created_at.asc(), passkeys::id.asc()))
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(PasskeyRow::into_domain).collect()
+    }
+
+    async fn find_by_credential(
+        &self,
+        credential: &CredentialId,
+    ) -> Result<Option<StoredPasskey>, StoreError> {
+        let encoded = encode(credential);
+        let row: Option<PasskeyRow> = with_conn!(self, |conn| {
+            passkeys::table
+                .filter(passkeys::credential_id.eq(&encoded))
+                .first(conn)
+                .await
+                .optional()
+                .map_err(db_error)
+        })?;
+        row.map(PasskeyRow::into_domain).transpose()
+    }
+
+    async fn insert(&self, passkey: &StoredPasskey) -> Result<(), PasskeyError> {
+        let row = PasskeyRow::from_domain(passkey);
+        let result = with_conn!(self, |conn| diesel::insert_into(passkeys::table)
+            .values(&row)
+            .execute(conn)
+            .await);
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) if is_unique_violation(&err) => Err(PasskeyError::AlreadyRegistered),
+            Err(err) => Err(PasskeyError::Store(db_error(err))),
+        }
+    }
+
+    async fn record_use(
+        &self,
+        id: PasskeyId,
+        data: &str,
+        at: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let id = id.to_string();
+        with_conn!(self, |conn| {
+            diesel::update(passkeys::table.find(&id))
+                .set((
+                    passkeys::data.eq(data),
+                    passkeys::last_used_at.eq(Some(to_db(at))),
+                ))
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(())
+    }
+
+    async fn delete(&self, user: UserId, id: PasskeyId) -> Result<bool, StoreError> {
+        let (user, id) = (user.to_string(), id.to_string());
+        let removed = with_conn!(self, |conn| {
+            diesel::delete(
+                passkeys::table
+                    .find(&id)
+                    .filter(passkeys::user_id.eq(&user)),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(removed == 1)
+    }
+}
