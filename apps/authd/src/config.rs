@@ -37,9 +37,8 @@ pub struct Settings {
     pub mfa: MfaSettings,
     /// `[secrets]`
     pub secrets: SecretSettings,
-    /// `[passkey]`: accepted, so a configuration written for the whole contract starts, but not used until
-    /// passkeys are built; start-up warns when it is set.
-    pub passkey: Option<serde::de::IgnoredAny>,
+    /// `[passkey]`
+    pub passkey: PasskeySettings,
     /// `[oauth]`
     pub oauth: OAuthSettings,
 }
@@ -370,6 +369,24 @@ impl std::fmt::Debug for SecretSettings {
     }
 }
 
+/// `[passkey]`: the WebAuthn relying party.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasskeySettings {
+    /// The RP id: the registrable domain passkeys are bound to (`example.com`).
+    pub rp_id: String,
+    /// The origin the browser runs the ceremonies on; unset means the frontend URL's origin.
+    pub rp_origin: Option<String>,
+    /// The name authenticators show.
+    pub rp_name: String,
+}
+
+impl Default for PasskeySettings {
+    fn default() -> Self {
+        Self { rp_id: "localhost".into(), rp_origin: None, rp_name: "authd".into() }
+    }
+}
+
 /// `[oauth]`: a provider is enabled when its client id is set.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -512,11 +529,6 @@ impl Settings {
             .and_then(Config::try_deserialize)
             .map_err(|e| ConfigError(e.to_string()))?;
         settings.validate()?;
-        if settings.passkey.is_some() {
-            tracing::warn!(
-                "the [passkey] configuration section is accepted but not used: passkeys are not built yet"
-            );
-        }
         Ok(settings)
     }
 
@@ -585,6 +597,10 @@ impl Settings {
         }
         self.validate_email()?;
         self.validate_oauth()?;
+        self.passkey_origin()?;
+        if self.passkey.rp_id.trim().is_empty() || self.passkey.rp_id.contains(['/', ':', ' ']) {
+            return Err(invalid("passkey.rp_id", "must be a domain such as example.com"));
+        }
         if self.mfa.issuer.trim().is_empty() || self.mfa.issuer.contains(':') {
             return Err(invalid(
                 "mfa.issuer",
@@ -694,6 +710,15 @@ impl Settings {
             }
         }
         Ok(())
+    }
+
+    /// The WebAuthn origin: configured, or the frontend's.
+    ///
+    /// # Errors
+    /// When `passkey.rp_origin` is not an http(s) origin.
+    pub fn passkey_origin(&self) -> Result<String, ConfigError> {
+        let raw = self.passkey.rp_origin.as_deref().unwrap_or(&self.server.frontend_url);
+        origin_of(raw).ok_or_else(|| invalid("passkey.rp_origin", "must be an http:// or https:// origin"))
     }
 
     /// The link target of reset emails.
@@ -991,13 +1016,13 @@ mod tests {
     }
 
     #[test]
-    fn the_passkey_section_is_accepted_before_passkeys_exist() {
-        assert!(
-            load(&[("AUTHD__PASSKEY__RP_ID", "example.com")])
-                .unwrap()
-                .passkey
-                .is_some()
-        );
+    fn the_relying_party_defaults_to_the_frontend() {
+        let s = load(&[("AUTHD__SERVER__FRONTEND_URL", "https://app.example.com/")]).unwrap();
+        assert_eq!(s.passkey.rp_id, "localhost");
+        assert_eq!(s.passkey_origin().unwrap(), "https://app.example.com");
+        let s = load(&[("AUTHD__PASSKEY__RP_ID", "example.com"), ("AUTHD__PASSKEY__RP_ORIGIN", "https://login.example.com")]).unwrap();
+        assert_eq!(s.passkey_origin().unwrap(), "https://login.example.com");
+        assert!(load(&[("AUTHD__PASSKEY__RP_ID", "https://example.com")]).is_err());
     }
 
     #[test]

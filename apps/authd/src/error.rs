@@ -11,6 +11,7 @@ use authd_identity::{IdentityError, PasswordProblem};
 use authd_kernel::StoreError;
 use authd_mfa::MfaError;
 use authd_oauth::OAuthError;
+use authd_passkey::PasskeyError;
 use authd_session::SessionError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -99,6 +100,16 @@ pub enum ApiError {
     /// The provider could not be reached or answered nonsense.
     #[error("the provider is unavailable; try again later")]
     ProviderUnavailable,
+    /// A passkey registration answer that is malformed, does not verify, or answers no live ceremony.
+    #[error("{0}")]
+    InvalidPasskey(String),
+    /// A passkey sign-in that does not verify (unknown credential, bad signature, replay, expired
+    /// challenge, counter gone backwards).
+    #[error("the passkey was not accepted")]
+    PasskeyRefused,
+    /// Registering a credential that is registered already.
+    #[error("this passkey is already registered")]
+    PasskeyAlreadyRegistered,
     /// A cookie-authenticated request from an origin that is not allowed.
     #[error("request origin not allowed")]
     ForbiddenOrigin,
@@ -147,6 +158,9 @@ impl ApiError {
             Self::LastLoginMethod => "last_login_method",
             Self::ProviderRefused => "provider_refused",
             Self::ProviderUnavailable => "provider_unavailable",
+            Self::InvalidPasskey(_) => "invalid_passkey",
+            Self::PasskeyRefused => "passkey_refused",
+            Self::PasskeyAlreadyRegistered => "passkey_already_registered",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
@@ -180,13 +194,16 @@ impl ResponseError for ApiError {
             | Self::ProviderAlreadyLinked
             | Self::NoUsableEmail(_)
             | Self::NotLinked
-            | Self::LastLoginMethod => StatusCode::BAD_REQUEST,
+            | Self::LastLoginMethod
+            | Self::InvalidPasskey(_)
+            | Self::PasskeyAlreadyRegistered => StatusCode::BAD_REQUEST,
             Self::InvalidCredentials
             | Self::Unauthorized
             | Self::MfaRequired
             | Self::InvalidToken
             | Self::InvalidSecondFactor
-            | Self::ProviderRefused => StatusCode::UNAUTHORIZED,
+            | Self::ProviderRefused
+            | Self::PasskeyRefused => StatusCode::UNAUTHORIZED,
             Self::ProviderUnavailable => StatusCode::BAD_GATEWAY,
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -293,6 +310,45 @@ impl From<OAuthError> for ApiError {
     }
 }
 
+impl ApiError {
+    /// A passkey error while registering: the caller's answer is at fault (400).
+    pub fn from_registration(err: PasskeyError) -> Self {
+        match err {
+            PasskeyError::Malformed(why) | PasskeyError::Rejected(why) => Self::InvalidPasskey(why),
+            PasskeyError::UnknownCeremony | PasskeyError::CounterRegressed => {
+                Self::InvalidPasskey("no live registration challenge matches this answer".into())
+            }
+            other => other.into(),
+        }
+    }
+
+    /// A passkey error while signing in: not signed in (401), with nothing said about which check failed.
+    pub fn from_login(err: PasskeyError) -> Self {
+        match err {
+            PasskeyError::Malformed(why) => Self::InvalidRequest(format!("malformed passkey response: {why}")),
+            PasskeyError::Rejected(_) | PasskeyError::UnknownCeremony | PasskeyError::CounterRegressed => {
+                Self::PasskeyRefused
+            }
+            other => other.into(),
+        }
+    }
+}
+
+impl From<PasskeyError> for ApiError {
+    fn from(err: PasskeyError) -> Self {
+        match err {
+            PasskeyError::NotFound => Self::NotFound,
+            PasskeyError::LastLoginMethod => Self::LastLoginMethod,
+            PasskeyError::AlreadyRegistered => Self::PasskeyAlreadyRegistered,
+            PasskeyError::Malformed(why) => Self::InvalidRequest(why),
+            PasskeyError::Rejected(_) | PasskeyError::UnknownCeremony | PasskeyError::CounterRegressed => {
+                Self::PasskeyRefused
+            }
+            PasskeyError::RelyingParty(_) | PasskeyError::Store(_) => Self::internal(err),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         Self::internal(err)
@@ -350,6 +406,9 @@ mod tests {
             (ApiError::LastLoginMethod, 400, "last_login_method"),
             (ApiError::ProviderRefused, 401, "provider_refused"),
             (ApiError::ProviderUnavailable, 502, "provider_unavailable"),
+            (ApiError::InvalidPasskey("x".into()), 400, "invalid_passkey"),
+            (ApiError::PasskeyRefused, 401, "passkey_refused"),
+            (ApiError::PasskeyAlreadyRegistered, 400, "passkey_already_registered"),
             (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),

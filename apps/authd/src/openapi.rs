@@ -3,12 +3,12 @@
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{mfa, native, oauth, ops, reset};
+use crate::routes::{mfa, native, oauth, ops, passkeys, reset};
 
 /// authd's API.
 #[derive(Debug, OpenApi)]
 #[openapi(
-    info(title = "authd", description = "Authentication service: sign-up, login, sessions and tokens, password reset, TOTP MFA."),
+    info(title = "authd", description = "Authentication service: sign-up, login, sessions and tokens, password reset, TOTP MFA, OAuth, passkeys."),
     paths(
         native::register,
         native::login,
@@ -22,6 +22,12 @@ use crate::routes::{mfa, native, oauth, ops, reset};
         mfa::disable,
         mfa::recovery_codes,
         mfa::recovery_codes_regenerate,
+        passkeys::register_challenge,
+        passkeys::register,
+        passkeys::login_challenge,
+        passkeys::login,
+        passkeys::list,
+        passkeys::delete,
         oauth::login,
         oauth::link,
         oauth::callback,
@@ -41,6 +47,7 @@ use crate::routes::{mfa, native, oauth, ops, reset};
         (name = "password reset", description = "Reset a forgotten password through an emailed link"),
         (name = "mfa", description = "TOTP multi-factor authentication and recovery codes"),
         (name = "oauth", description = "Sign-in and account linking with GitHub and Google"),
+        (name = "passkeys", description = "WebAuthn passkeys: registration, sign-in (also usernameless), management"),
         (name = "operations", description = "Health, keys, metrics"),
     )
 )]

@@ -13,6 +13,8 @@ use authd_identity::{IdentityService, PasswordResetService, ResetPolicy, ScryptH
 use authd_kernel::{Clock, OsRandom, Secret, StoreError, SystemClock};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher};
 use authd_oauth::{OAuthPolicy, OAuthService};
+use authd_passkey::PasskeyService;
+use authd_webauthn::{RpConfig, WebAuthnRelyingParty};
 use authd_session::ports::SigningKeyRepository as _;
 use authd_session::{KeyId, KeyRing, SessionService, SigningKey, StoredSigningKey};
 use authd_store::{PoolOptions, Store};
@@ -103,6 +105,12 @@ pub async fn build_state(
         public_url: settings.server.public_url.clone(),
         state_ttl: Duration::seconds(settings.oauth.state_ttl_secs.into()),
     };
+    let relying_party = WebAuthnRelyingParty::new(RpConfig {
+        rp_id: settings.passkey.rp_id.clone(),
+        rp_origin: settings.passkey_origin()?,
+        rp_name: settings.passkey.rp_name.clone(),
+    })
+    .map_err(|e| StartupError::Setup(format!("passkey: {e}")))?;
     let policy = settings.tokens.policy();
     let state = AppState {
         identity: IdentityService::new(store.clone(), hasher.clone(), clock.clone(), OsRandom),
@@ -115,13 +123,8 @@ pub async fn build_state(
         ),
         outbox,
         mfa: MfaService::new(store.clone(), cipher, mfa_policy, clock.clone(), OsRandom),
-        oauth: OAuthService::new(
-            store.clone(),
-            providers,
-            oauth_policy,
-            clock.clone(),
-            OsRandom,
-        ),
+        oauth: OAuthService::new(store.clone(), providers, oauth_policy, clock.clone(), OsRandom),
+        passkeys: PasskeyService::new(store.clone(), relying_party, clock.clone(), OsRandom),
         sessions: SessionService::new(store.clone(), keys, policy, clock.clone(), OsRandom),
         throttle: Throttle::new(
             store.clone(),

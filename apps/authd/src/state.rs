@@ -6,6 +6,8 @@ use authd_identity::{IdentityService, PasswordResetService};
 use authd_kernel::{Clock, OsRandom};
 use authd_mfa::MfaService;
 use authd_oauth::OAuthService;
+use authd_passkey::PasskeyService;
+use authd_webauthn::WebAuthnRelyingParty;
 use authd_session::SessionService;
 use authd_store::Store;
 use ipnet::IpNet;
@@ -26,6 +28,8 @@ pub type Resets = PasswordResetService<Store, BoundedHasher, AppClock, OsRandom>
 pub type Mfa = MfaService<Store, AppClock, OsRandom>;
 /// The OAuth use cases as wired here.
 pub type OAuth = OAuthService<Store, AppProvider, AppClock, OsRandom>;
+/// The passkey use cases as wired here.
+pub type Passkeys = PasskeyService<Store, WebAuthnRelyingParty, AppClock, OsRandom>;
 /// The session use cases as wired here.
 pub type Sessions = SessionService<Store, AppClock, OsRandom>;
 
@@ -61,6 +65,8 @@ pub struct AppState {
     pub mfa: Mfa,
     /// Sign-in with GitHub and Google.
     pub oauth: OAuth,
+    /// WebAuthn passkeys.
+    pub passkeys: Passkeys,
     /// Wakes this instance's email worker.
     pub outbox: OutboxSignal,
     /// Direct store access for operations (readiness).

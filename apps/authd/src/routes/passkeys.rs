@@ -1,0 +1,194 @@
+//! Passkeys: register (challenge, answer), sign in (challenge, assertion), list and delete.
+
+use std::str::FromStr as _;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use authd_identity::Email;
+use authd_passkey::{PasskeyId, StoredPasskey};
+use authd_session::MfaStatus;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::{self, AuthenticatedResponse, StatusResponse, no_store, rfc3339};
+use crate::auth::FullSession;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, OptionalJsonBody};
+use crate::state::AppState;
+
+/// `v1.passkeyLoginChallengeRequest`
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct LoginChallengeBody {
+    /// Optional; the options are the same whoever asks (usernameless sign-in with discoverable credentials).
+    pub email: Option<String>,
+}
+
+/// A registered passkey.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyResponse {
+    /// authd's id of the passkey (for `DELETE /auth/passkeys/{id}`).
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Registration time, RFC 3339.
+    pub created_at: String,
+    /// Last sign-in with it, RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_used_at: Option<String>,
+}
+
+impl From<&StoredPasskey> for PasskeyResponse {
+    fn from(p: &StoredPasskey) -> Self {
+        Self {
+            id: p.id.to_string(),
+            name: p.name.clone(),
+            created_at: rfc3339(p.created_at),
+            last_used_at: p.last_used_at.map(rfc3339),
+        }
+    }
+}
+
+/// The options JSON, as the relying party produced it.
+fn options(json: String) -> HttpResponse {
+    no_store(StatusCode::OK).content_type("application/json").body(json)
+}
+
+/// Options for `navigator.credentials.create()`: `{"publicKey": {...}}` with binary fields base64url.
+#[utoipa::path(
+    post,
+    path = "/auth/passkeys/register-challenge",
+    tag = "passkeys",
+    responses(
+        (status = 200, description = "PublicKeyCredentialCreationOptions under `publicKey`"),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn register_challenge(state: web::Data<AppState>, caller: FullSession) -> Result<HttpResponse, ApiError> {
+    let user = state.identity.user(caller.0.user_id).await?.ok_or(ApiError::Unauthorized)?;
+    Ok(options(state.passkeys.begin_registration(&user).await?))
+}
+
+/// Stores a passkey from the browser's `PublicKeyCredential` JSON (`credential.toJSON()`), with an optional
+/// top-level `name`.
+#[utoipa::path(
+    post,
+    path = "/auth/passkeys/register",
+    tag = "passkeys",
+    request_body(content = Object, description = "PublicKeyCredential JSON plus an optional `name`"),
+    responses(
+        (status = 200, body = PasskeyResponse),
+        (status = 400, description = "invalid_passkey, passkey_already_registered or invalid_request", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn register(
+    state: web::Data<AppState>,
+    caller: FullSession,
+    body: JsonBody<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let name = match body.0.get("name") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(name)) => Some(name.clone()),
+        Some(_) => return Err(ApiError::InvalidRequest("field `name`: expected a string".into())),
+    };
+    let passkey = state
+        .passkeys
+        .finish_registration(caller.0.user_id, &body.0.to_string(), name.as_deref())
+        .await
+        .map_err(ApiError::from_registration)?;
+    tracing::info!(user_id = %caller.0.user_id, passkey_id = %passkey.id, "passkey registered");
+    Ok(no_store(StatusCode::OK).json(PasskeyResponse::from(&passkey)))
+}
+
+/// Options for `navigator.credentials.get()`; any discoverable credential of this site may answer.
+#[utoipa::path(
+    post,
+    path = "/auth/passkeys/login-challenge",
+    tag = "passkeys",
+    request_body(content = LoginChallengeBody, description = "Optional"),
+    responses(
+        (status = 200, description = "PublicKeyCredentialRequestOptions under `publicKey`"),
+        (status = 400, description = "invalid_request", body = ErrorBody),
+    )
+)]
+pub async fn login_challenge(
+    state: web::Data<AppState>,
+    body: OptionalJsonBody<LoginChallengeBody>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(email) = &body.0.email {
+        Email::parse(email).map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
+    }
+    Ok(options(state.passkeys.begin_login().await?))
+}
+
+/// Signs in with the browser's assertion (`PublicKeyCredential` JSON). A passkey with user verification
+/// satisfies MFA; without it, a user with TOTP gets a pending session.
+#[utoipa::path(
+    post,
+    path = "/auth/passkeys/login",
+    tag = "passkeys",
+    request_body(content = Object, description = "PublicKeyCredential JSON"),
+    responses(
+        (status = 200, description = "Signed in, or (`MfaRequiredResponse`) a pending session", body = AuthenticatedResponse),
+        (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 401, description = "passkey_refused", body = ErrorBody),
+    )
+)]
+pub async fn login(state: web::Data<AppState>, body: JsonBody<serde_json::Value>) -> Result<HttpResponse, ApiError> {
+    let signed_in = state.passkeys.finish_login(&body.0.to_string()).await.map_err(ApiError::from_login)?;
+    let user = state.identity.user(signed_in.user_id).await?.ok_or(ApiError::PasskeyRefused)?;
+    let mfa = if signed_in.user_verified {
+        MfaStatus::Verified
+    } else if state.mfa.is_enabled(user.id).await? {
+        MfaStatus::Pending
+    } else {
+        MfaStatus::NotEnrolled
+    };
+    let tokens = state.sessions.start(user.id, mfa).await?;
+    if mfa == MfaStatus::Pending {
+        return Ok(api::mfa_required(&tokens, &state.web));
+    }
+    Ok(api::authenticated(StatusCode::OK, &user, tokens, &state.web))
+}
+
+/// The caller's passkeys.
+#[utoipa::path(
+    get,
+    path = "/auth/passkeys",
+    tag = "passkeys",
+    responses(
+        (status = 200, body = [PasskeyResponse]),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn list(state: web::Data<AppState>, caller: FullSession) -> Result<HttpResponse, ApiError> {
+    let passkeys = state.passkeys.list(caller.0.user_id).await?;
+    Ok(no_store(StatusCode::OK).json(passkeys.iter().map(PasskeyResponse::from).collect::<Vec<_>>()))
+}
+
+/// Deletes one of the caller's passkeys, unless it is the account's last way in.
+#[utoipa::path(
+    delete,
+    path = "/auth/passkeys/{passkey_id}",
+    tag = "passkeys",
+    params(("passkey_id" = String, Path, description = "Passkey ID")),
+    responses(
+        (status = 200, body = StatusResponse),
+        (status = 400, description = "invalid_request (malformed id) or last_login_method", body = ErrorBody),
+        (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+        (status = 404, description = "not_found: not one of the caller's passkeys", body = ErrorBody),
+    ),
+    security(("bearer" = []), ("cookie" = []))
+)]
+pub async fn delete(
+    state: web::Data<AppState>,
+    passkey_id: web::Path<String>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    let id = PasskeyId::from_str(&passkey_id).map_err(|_| ApiError::InvalidRequest("malformed passkey id".into()))?;
+    state.passkeys.delete(caller.0.user_id, id).await?;
+    Ok(no_store(StatusCode::OK).json(StatusResponse { status: "deleted" }))
+}
