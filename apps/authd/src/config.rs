@@ -373,8 +373,8 @@ impl std::fmt::Debug for SecretSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PasskeySettings {
-    /// The RP id: the registrable domain passkeys are bound to (`example.com`).
-    pub rp_id: String,
+    /// The RP id: the domain passkeys are bound to (`example.com`); unset means the frontend URL's host.
+    pub rp_id: Option<String>,
     /// The origin the browser runs the ceremonies on; unset means the frontend URL's origin.
     pub rp_origin: Option<String>,
     /// The name authenticators show.
@@ -383,7 +383,11 @@ pub struct PasskeySettings {
 
 impl Default for PasskeySettings {
     fn default() -> Self {
-        Self { rp_id: "localhost".into(), rp_origin: None, rp_name: "authd".into() }
+        Self {
+            rp_id: None,
+            rp_origin: None,
+            rp_name: "authd".into(),
+        }
     }
 }
 
@@ -597,9 +601,20 @@ impl Settings {
         }
         self.validate_email()?;
         self.validate_oauth()?;
-        self.passkey_origin()?;
-        if self.passkey.rp_id.trim().is_empty() || self.passkey.rp_id.contains(['/', ':', ' ']) {
-            return Err(invalid("passkey.rp_id", "must be a domain such as example.com"));
+        let origin = self.passkey_origin()?;
+        let rp_id = self.passkey_rp_id()?;
+        let host = origin
+            .split("://")
+            .nth(1)
+            .unwrap_or_default()
+            .split(':')
+            .next()
+            .unwrap_or_default();
+        if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+            return Err(invalid(
+                "passkey.rp_id",
+                format!("the passkey origin {origin} is not on {rp_id} or a subdomain of it"),
+            ));
         }
         if self.mfa.issuer.trim().is_empty() || self.mfa.issuer.contains(':') {
             return Err(invalid(
@@ -712,13 +727,42 @@ impl Settings {
         Ok(())
     }
 
+    /// The WebAuthn RP id: configured, or the frontend's host.
+    ///
+    /// # Errors
+    /// When `passkey.rp_id` is not a bare domain.
+    pub fn passkey_rp_id(&self) -> Result<String, ConfigError> {
+        let rp_id = match &self.passkey.rp_id {
+            Some(id) => id.trim().to_ascii_lowercase(),
+            None => origin_of(&self.server.frontend_url)
+                .and_then(|o| {
+                    o.split("://")
+                        .nth(1)
+                        .map(|h| h.split(':').next().unwrap_or(h).to_owned())
+                })
+                .unwrap_or_default(),
+        };
+        if rp_id.is_empty() || rp_id.contains(['/', ':', ' ']) {
+            return Err(invalid(
+                "passkey.rp_id",
+                "must be a domain such as example.com",
+            ));
+        }
+        Ok(rp_id)
+    }
+
     /// The WebAuthn origin: configured, or the frontend's.
     ///
     /// # Errors
     /// When `passkey.rp_origin` is not an http(s) origin.
     pub fn passkey_origin(&self) -> Result<String, ConfigError> {
-        let raw = self.passkey.rp_origin.as_deref().unwrap_or(&self.server.frontend_url);
-        origin_of(raw).ok_or_else(|| invalid("passkey.rp_origin", "must be an http:// or https:// origin"))
+        let raw = self
+            .passkey
+            .rp_origin
+            .as_deref()
+            .unwrap_or(&self.server.frontend_url);
+        origin_of(raw)
+            .ok_or_else(|| invalid("passkey.rp_origin", "must be an http:// or https:// origin"))
     }
 
     /// The link target of reset emails.
@@ -1018,11 +1062,20 @@ mod tests {
     #[test]
     fn the_relying_party_defaults_to_the_frontend() {
         let s = load(&[("AUTHD__SERVER__FRONTEND_URL", "https://app.example.com/")]).unwrap();
-        assert_eq!(s.passkey.rp_id, "localhost");
+        assert_eq!(s.passkey_rp_id().unwrap(), "app.example.com");
+        assert_eq!(load(&[]).unwrap().passkey_rp_id().unwrap(), "localhost");
         assert_eq!(s.passkey_origin().unwrap(), "https://app.example.com");
-        let s = load(&[("AUTHD__PASSKEY__RP_ID", "example.com"), ("AUTHD__PASSKEY__RP_ORIGIN", "https://login.example.com")]).unwrap();
+        let s = load(&[
+            ("AUTHD__PASSKEY__RP_ID", "example.com"),
+            ("AUTHD__PASSKEY__RP_ORIGIN", "https://login.example.com"),
+        ])
+        .unwrap();
         assert_eq!(s.passkey_origin().unwrap(), "https://login.example.com");
         assert!(load(&[("AUTHD__PASSKEY__RP_ID", "https://example.com")]).is_err());
+        let mismatch = load(&[("AUTHD__PASSKEY__RP_ID", "example.org")])
+            .unwrap_err()
+            .to_string();
+        assert!(mismatch.contains("passkey.rp_id"), "{mismatch}");
     }
 
     #[test]

@@ -325,10 +325,12 @@ impl ApiError {
     /// A passkey error while signing in: not signed in (401), with nothing said about which check failed.
     pub fn from_login(err: PasskeyError) -> Self {
         match err {
-            PasskeyError::Malformed(why) => Self::InvalidRequest(format!("malformed passkey response: {why}")),
-            PasskeyError::Rejected(_) | PasskeyError::UnknownCeremony | PasskeyError::CounterRegressed => {
-                Self::PasskeyRefused
+            PasskeyError::Malformed(why) => {
+                Self::InvalidRequest(format!("malformed passkey response: {why}"))
             }
+            PasskeyError::Rejected(_)
+            | PasskeyError::UnknownCeremony
+            | PasskeyError::CounterRegressed => Self::PasskeyRefused,
             other => other.into(),
         }
     }
@@ -341,9 +343,9 @@ impl From<PasskeyError> for ApiError {
             PasskeyError::LastLoginMethod => Self::LastLoginMethod,
             PasskeyError::AlreadyRegistered => Self::PasskeyAlreadyRegistered,
             PasskeyError::Malformed(why) => Self::InvalidRequest(why),
-            PasskeyError::Rejected(_) | PasskeyError::UnknownCeremony | PasskeyError::CounterRegressed => {
-                Self::PasskeyRefused
-            }
+            PasskeyError::Rejected(_)
+            | PasskeyError::UnknownCeremony
+            | PasskeyError::CounterRegressed => Self::PasskeyRefused,
             PasskeyError::RelyingParty(_) | PasskeyError::Store(_) => Self::internal(err),
         }
     }
@@ -408,7 +410,11 @@ mod tests {
             (ApiError::ProviderUnavailable, 502, "provider_unavailable"),
             (ApiError::InvalidPasskey("x".into()), 400, "invalid_passkey"),
             (ApiError::PasskeyRefused, 401, "passkey_refused"),
-            (ApiError::PasskeyAlreadyRegistered, 400, "passkey_already_registered"),
+            (
+                ApiError::PasskeyAlreadyRegistered,
+                400,
+                "passkey_already_registered",
+            ),
             (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
             (ApiError::NotFound, 404, "not_found"),
             (ApiError::MethodNotAllowed, 405, "method_not_allowed"),

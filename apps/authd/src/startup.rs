@@ -14,10 +14,10 @@ use authd_kernel::{Clock, OsRandom, Secret, StoreError, SystemClock};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher};
 use authd_oauth::{OAuthPolicy, OAuthService};
 use authd_passkey::PasskeyService;
-use authd_webauthn::{RpConfig, WebAuthnRelyingParty};
 use authd_session::ports::SigningKeyRepository as _;
 use authd_session::{KeyId, KeyRing, SessionService, SigningKey, StoredSigningKey};
 use authd_store::{PoolOptions, Store};
+use authd_webauthn::{RpConfig, WebAuthnRelyingParty};
 use time::Duration;
 use tracing_actix_web::TracingLogger;
 use utoipa::OpenApi as _;
@@ -106,7 +106,7 @@ pub async fn build_state(
         state_ttl: Duration::seconds(settings.oauth.state_ttl_secs.into()),
     };
     let relying_party = WebAuthnRelyingParty::new(RpConfig {
-        rp_id: settings.passkey.rp_id.clone(),
+        rp_id: settings.passkey_rp_id()?,
         rp_origin: settings.passkey_origin()?,
         rp_name: settings.passkey.rp_name.clone(),
     })
@@ -123,7 +123,13 @@ pub async fn build_state(
         ),
         outbox,
         mfa: MfaService::new(store.clone(), cipher, mfa_policy, clock.clone(), OsRandom),
-        oauth: OAuthService::new(store.clone(), providers, oauth_policy, clock.clone(), OsRandom),
+        oauth: OAuthService::new(
+            store.clone(),
+            providers,
+            oauth_policy,
+            clock.clone(),
+            OsRandom,
+        ),
         passkeys: PasskeyService::new(store.clone(), relying_party, clock.clone(), OsRandom),
         sessions: SessionService::new(store.clone(), keys, policy, clock.clone(), OsRandom),
         throttle: Throttle::new(

@@ -7,9 +7,9 @@ use authd_kernel::{Clock, OsRandom};
 use authd_mfa::MfaService;
 use authd_oauth::OAuthService;
 use authd_passkey::PasskeyService;
-use authd_webauthn::WebAuthnRelyingParty;
 use authd_session::SessionService;
 use authd_store::Store;
+use authd_webauthn::WebAuthnRelyingParty;
 use ipnet::IpNet;
 
 use crate::hashing::BoundedHasher;

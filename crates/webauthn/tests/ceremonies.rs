@@ -13,73 +13,16 @@ use authd_passkey::{Ceremony, PasskeyError, PasskeyId, PasskeyUser, StoredPasske
 use authd_webauthn::{RpConfig, WebAuthnRelyingParty};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use passkey_authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
-use passkey_client::{Client, DefaultClientData};
-use passkey_crypto::AvailableBackend;
-use passkey_types::ctap2::{Aaguid, Ctap2Error};
-use passkey_types::{Passkey as DevicePasskey, webauthn};
 use serde_json::Value;
-use url::Url;
 use uuid::Uuid;
+
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::{Browser, browser};
 use webauthn_rs::prelude::{Credential, Passkey};
 
 const ORIGIN: &str = "http://localhost:3000";
-
-/// The person at the authenticator: always present, verified only if the device can verify; refuses to
-/// register a second credential where one of the excluded ones is.
-#[derive(Debug)]
-struct Person {
-    can_verify: bool,
-}
-
-#[async_trait::async_trait]
-impl UserValidationMethod for Person {
-    type PasskeyItem = DevicePasskey;
-
-    async fn check_user<'a>(
-        &self,
-        hint: UiHint<'a, Self::PasskeyItem>,
-        presence: bool,
-        verification: bool,
-    ) -> Result<UserCheck, Ctap2Error> {
-        // The authenticator leaves the refusal to its user interface, as a real one tells the user
-        // "already registered" and stops.
-        if let UiHint::InformExcludedCredentialFound(_) = hint {
-            return Err(Ctap2Error::CredentialExcluded);
-        }
-        Ok(UserCheck {
-            presence,
-            verification: verification && self.can_verify,
-        })
-    }
-
-    fn is_presence_enabled(&self) -> bool {
-        true
-    }
-
-    fn is_verification_enabled(&self) -> Option<bool> {
-        self.can_verify.then_some(true)
-    }
-}
-
-/// A browser with one software authenticator holding at most one (discoverable) passkey.
-type Browser =
-    Client<Option<DevicePasskey>, Person, AvailableBackend, public_suffix::PublicSuffixList, ()>;
-
-/// A browser whose authenticator keeps a signature counter and verifies the user if `can_verify`
-/// (without it the browser asks for no verification when the RP only prefers it).
-fn browser(can_verify: bool) -> Browser {
-    let mut authenticator = Authenticator::new(
-        Aaguid::new_empty(),
-        None,
-        Person { can_verify },
-        AvailableBackend,
-    );
-    authenticator.set_make_credentials_with_signature_counter(true);
-    Client::new(authenticator)
-        .allows_insecure_localhost(true)
-        .user_verification_when_preferred(can_verify)
-}
 
 fn relying_party() -> WebAuthnRelyingParty {
     WebAuthnRelyingParty::new(RpConfig {
@@ -98,7 +41,7 @@ fn ada() -> PasskeyUser {
     }
 }
 
-/// The browser's `navigator.credentials.create` on the options JSON, from `origin`; its answer as JSON.
+/// The browser's `navigator.credentials.create` on the ceremony's options, from `origin`; its answer.
 async fn create(browser: &mut Browser, ceremony: &Ceremony, origin: &str) -> String {
     try_create(browser, ceremony, origin).await.unwrap()
 }
@@ -108,23 +51,14 @@ async fn try_create(
     ceremony: &Ceremony,
     origin: &str,
 ) -> Result<String, passkey_client::WebauthnError> {
-    let options: webauthn::CredentialCreationOptions =
-        serde_json::from_str(&ceremony.options_json).unwrap();
-    let created = browser
-        .register(&Url::parse(origin).unwrap(), options, DefaultClientData)
-        .await?;
-    Ok(serde_json::to_string(&created).unwrap())
+    browser::create(browser, &ceremony.options_json, origin).await
 }
 
-/// The browser's `navigator.credentials.get` on the options JSON, from `origin`; its answer as JSON.
+/// The browser's `navigator.credentials.get` on the ceremony's options, from `origin`; its answer.
 async fn get(browser: &mut Browser, ceremony: &Ceremony, origin: &str) -> String {
-    let options: webauthn::CredentialRequestOptions =
-        serde_json::from_str(&ceremony.options_json).unwrap();
-    let assertion = browser
-        .authenticate(&Url::parse(origin).unwrap(), options, DefaultClientData)
+    browser::get(browser, &ceremony.options_json, origin)
         .await
-        .unwrap();
-    serde_json::to_string(&assertion).unwrap()
+        .unwrap()
 }
 
 /// Registers a passkey for `user` with `browser` and returns it as authd would store it.

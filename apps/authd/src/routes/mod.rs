@@ -41,12 +41,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/openapi.json").route(web::get().to(ops::openapi_json)))
         .service(web::resource("/auth/passkeys").route(web::get().to(passkeys::list)))
         .service(
-            web::resource("/auth/passkeys/register-challenge").route(web::post().to(passkeys::register_challenge)),
+            web::resource("/auth/passkeys/register-challenge")
+                .route(web::post().to(passkeys::register_challenge)),
         )
         .service(web::resource("/auth/passkeys/register").route(web::post().to(passkeys::register)))
-        .service(web::resource("/auth/passkeys/login-challenge").route(web::post().to(passkeys::login_challenge)))
+        .service(
+            web::resource("/auth/passkeys/login-challenge")
+                .route(web::post().to(passkeys::login_challenge)),
+        )
         .service(web::resource("/auth/passkeys/login").route(web::post().to(passkeys::login)))
-        .service(web::resource("/auth/passkeys/{passkey_id}").route(web::delete().to(passkeys::delete)))
+        .service(
+            web::resource("/auth/passkeys/{passkey_id}").route(web::delete().to(passkeys::delete)),
+        )
         .service(web::resource("/auth/providers").route(web::get().to(oauth::list)))
         .service(web::resource("/auth/providers/{provider}").route(web::delete().to(oauth::unlink)))
         // Generic provider paths last, after every literal /auth/... route.

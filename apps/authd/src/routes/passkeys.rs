@@ -50,7 +50,9 @@ impl From<&StoredPasskey> for PasskeyResponse {
 
 /// The options JSON, as the relying party produced it.
 fn options(json: String) -> HttpResponse {
-    no_store(StatusCode::OK).content_type("application/json").body(json)
+    no_store(StatusCode::OK)
+        .content_type("application/json")
+        .body(json)
 }
 
 /// Options for `navigator.credentials.create()`: `{"publicKey": {...}}` with binary fields base64url.
@@ -64,8 +66,15 @@ fn options(json: String) -> HttpResponse {
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-pub async fn register_challenge(state: web::Data<AppState>, caller: FullSession) -> Result<HttpResponse, ApiError> {
-    let user = state.identity.user(caller.0.user_id).await?.ok_or(ApiError::Unauthorized)?;
+pub async fn register_challenge(
+    state: web::Data<AppState>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .identity
+        .user(caller.0.user_id)
+        .await?
+        .ok_or(ApiError::Unauthorized)?;
     Ok(options(state.passkeys.begin_registration(&user).await?))
 }
 
@@ -91,7 +100,11 @@ pub async fn register(
     let name = match body.0.get("name") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(name)) => Some(name.clone()),
-        Some(_) => return Err(ApiError::InvalidRequest("field `name`: expected a string".into())),
+        Some(_) => {
+            return Err(ApiError::InvalidRequest(
+                "field `name`: expected a string".into(),
+            ));
+        }
     };
     let passkey = state
         .passkeys
@@ -118,7 +131,8 @@ pub async fn login_challenge(
     body: OptionalJsonBody<LoginChallengeBody>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(email) = &body.0.email {
-        Email::parse(email).map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
+        Email::parse(email)
+            .map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
     }
     Ok(options(state.passkeys.begin_login().await?))
 }
@@ -136,9 +150,20 @@ pub async fn login_challenge(
         (status = 401, description = "passkey_refused", body = ErrorBody),
     )
 )]
-pub async fn login(state: web::Data<AppState>, body: JsonBody<serde_json::Value>) -> Result<HttpResponse, ApiError> {
-    let signed_in = state.passkeys.finish_login(&body.0.to_string()).await.map_err(ApiError::from_login)?;
-    let user = state.identity.user(signed_in.user_id).await?.ok_or(ApiError::PasskeyRefused)?;
+pub async fn login(
+    state: web::Data<AppState>,
+    body: JsonBody<serde_json::Value>,
+) -> Result<HttpResponse, ApiError> {
+    let signed_in = state
+        .passkeys
+        .finish_login(&body.0.to_string())
+        .await
+        .map_err(ApiError::from_login)?;
+    let user = state
+        .identity
+        .user(signed_in.user_id)
+        .await?
+        .ok_or(ApiError::PasskeyRefused)?;
     let mfa = if signed_in.user_verified {
         MfaStatus::Verified
     } else if state.mfa.is_enabled(user.id).await? {
@@ -150,7 +175,12 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<serde_json::Value>
     if mfa == MfaStatus::Pending {
         return Ok(api::mfa_required(&tokens, &state.web));
     }
-    Ok(api::authenticated(StatusCode::OK, &user, tokens, &state.web))
+    Ok(api::authenticated(
+        StatusCode::OK,
+        &user,
+        tokens,
+        &state.web,
+    ))
 }
 
 /// The caller's passkeys.
@@ -164,9 +194,17 @@ pub async fn login(state: web::Data<AppState>, body: JsonBody<serde_json::Value>
     ),
     security(("bearer" = []), ("cookie" = []))
 )]
-pub async fn list(state: web::Data<AppState>, caller: FullSession) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: FullSession,
+) -> Result<HttpResponse, ApiError> {
     let passkeys = state.passkeys.list(caller.0.user_id).await?;
-    Ok(no_store(StatusCode::OK).json(passkeys.iter().map(PasskeyResponse::from).collect::<Vec<_>>()))
+    Ok(no_store(StatusCode::OK).json(
+        passkeys
+            .iter()
+            .map(PasskeyResponse::from)
+            .collect::<Vec<_>>(),
+    ))
 }
 
 /// Deletes one of the caller's passkeys, unless it is the account's last way in.
@@ -188,7 +226,8 @@ pub async fn delete(
     passkey_id: web::Path<String>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let id = PasskeyId::from_str(&passkey_id).map_err(|_| ApiError::InvalidRequest("malformed passkey id".into()))?;
+    let id = PasskeyId::from_str(&passkey_id)
+        .map_err(|_| ApiError::InvalidRequest("malformed passkey id".into()))?;
     state.passkeys.delete(caller.0.user_id, id).await?;
     Ok(no_store(StatusCode::OK).json(StatusResponse { status: "deleted" }))
 }

@@ -114,6 +114,7 @@ pub fn test_settings(db: &TestDatabase) -> Settings {
     settings.database.url = db.raw_url.clone();
     settings.server.frontend_url = FRONTEND.into();
     settings.password.scrypt_log_n = 4;
+    settings.passkey.rp_id = Some("app.example.com".into());
     settings
 }
 

@@ -14,6 +14,7 @@ mod mfa;
 mod native;
 mod oauth;
 mod ops;
+mod passkeys;
 mod reset;
 mod security;
 mod smtp;
@@ -25,3 +26,7 @@ mod smtp;
     reason = "not every helper of the shared provider is used here"
 )]
 mod provider;
+
+/// A browser with a software authenticator, shared with the WebAuthn adapter's tests.
+#[path = "../../../../crates/webauthn/tests/support/browser.rs"]
+mod browser;

@@ -36,6 +36,19 @@ async fn start_provider() -> FakeProvider {
     provider
 }
 
+/// An app with the providers configured and a user who signed up through GitHub (no password); the app and
+/// the user's access token. The provider keeps running for the rest of the test.
+pub async fn signed_up_with_github(app: TestApp) -> (TestApp, String) {
+    let provider = start_provider().await;
+    let email = unique_email();
+    provider.behave(|b| b.emails = json!([{"email": email, "primary": true, "verified": true}]));
+    let app = with_providers(app, &provider).await;
+    let done = sign_in(&app, &provider, "github", None, "login").await;
+    assert_eq!(done.status, StatusCode::FOUND, "{}", done.text);
+    let token = done.cookie("access_token").unwrap().value().to_owned();
+    (app, token)
+}
+
 /// The app with GitHub and Google both pointed at `provider`.
 async fn with_providers(app: TestApp, provider: &FakeProvider) -> TestApp {
     with_providers_then(app, provider, |_| {}).await

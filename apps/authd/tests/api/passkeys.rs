@@ -1,0 +1,420 @@
+//! Passkeys through the HTTP API, with a software authenticator producing real signed responses.
+
+use actix_web::http::StatusCode;
+use actix_web::test::TestRequest;
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::browser::{Browser, browser};
+use crate::helpers::{FRONTEND, PASSWORD, TestApp, TestResponse, bearer, unique_email};
+
+api_tests!(
+    a_passkey_registers_and_signs_in_without_a_username,
+    a_passkey_works_after_a_restart_and_on_a_second_instance,
+    the_options_are_what_browsers_take,
+    login_options_do_not_depend_on_the_email,
+    a_response_from_another_origin_is_refused,
+    a_replayed_assertion_is_refused,
+    expired_or_used_challenges_are_refused,
+    passkeys_are_listed_and_deleted_by_their_owner_only,
+    the_last_way_in_cannot_be_deleted,
+    malformed_passkey_bodies_get_400,
+    a_verified_passkey_satisfies_mfa,
+);
+
+async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+    let mut request = TestRequest::post().uri(path).set_json(body);
+    if let Some(token) = token {
+        request = request.insert_header(bearer(token));
+    }
+    app.call(request).await
+}
+
+/// Registers a passkey on `device` for the account of `token`; the API's answer.
+async fn register(
+    app: &TestApp,
+    device: &mut Browser,
+    token: &str,
+    name: Option<&str>,
+) -> TestResponse {
+    let challenge = post(
+        app,
+        "/auth/passkeys/register-challenge",
+        Some(token),
+        json!({}),
+    )
+    .await;
+    assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text);
+    let created = crate::browser::create(device, &challenge.text, FRONTEND)
+        .await
+        .unwrap();
+    let mut body: Value = serde_json::from_str(&created).unwrap();
+    if let Some(name) = name {
+        body["name"] = json!(name);
+    }
+    post(app, "/auth/passkeys/register", Some(token), body).await
+}
+
+/// Signs in with `device` (usernameless); the assertion and the API's answer.
+async fn sign_in(app: &TestApp, device: &mut Browser) -> (Value, TestResponse) {
+    let challenge = post(app, "/auth/passkeys/login-challenge", None, json!({})).await;
+    assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text);
+    let assertion: Value = serde_json::from_str(
+        &crate::browser::get(device, &challenge.text, FRONTEND)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let answer = post(app, "/auth/passkeys/login", None, assertion.clone()).await;
+    (assertion, answer)
+}
+
+async fn a_passkey_registers_and_signs_in_without_a_username(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let mut device = browser(true);
+    let registered = register(&app, &mut device, &session.access_token(), Some("Laptop")).await;
+    assert_eq!(registered.status, StatusCode::OK, "{}", registered.text);
+    assert_eq!(registered.body["name"], "Laptop");
+    assert!(
+        registered.body["id"].as_str().is_some()
+            && registered.body["created_at"].as_str().is_some()
+    );
+
+    let (_, signed_in) = sign_in(&app, &mut device).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    assert_eq!(signed_in.body["status"], "authenticated");
+    assert_eq!(signed_in.body["user"]["id"], session.body["user"]["id"]);
+    assert_eq!(
+        app.validate_bearer(&signed_in.access_token()).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn a_passkey_works_after_a_restart_and_on_a_second_instance(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let mut device = browser(true);
+    // The challenge comes from this instance...
+    let challenge = post(
+        &app,
+        "/auth/passkeys/register-challenge",
+        Some(&session.access_token()),
+        json!({}),
+    )
+    .await;
+    let created: Value = serde_json::from_str(
+        &crate::browser::create(&mut device, &challenge.text, FRONTEND)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    // ... and the answer goes to another one sharing the database.
+    let second = app.reconfigured(|_| {}).await;
+    let registered = post(
+        &second,
+        "/auth/passkeys/register",
+        Some(&session.access_token()),
+        created,
+    )
+    .await;
+    assert_eq!(registered.status, StatusCode::OK, "{}", registered.text);
+    let login_challenge = post(&second, "/auth/passkeys/login-challenge", None, json!({})).await;
+    let assertion: Value = serde_json::from_str(
+        &crate::browser::get(&mut device, &login_challenge.text, FRONTEND)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let third = app.reconfigured(|_| {}).await;
+    let signed_in = post(&third, "/auth/passkeys/login", None, assertion).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+}
+
+async fn the_options_are_what_browsers_take(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let mut device = browser(true);
+    register(&app, &mut device, &session.access_token(), None).await;
+    let create = post(
+        &app,
+        "/auth/passkeys/register-challenge",
+        Some(&session.access_token()),
+        json!({}),
+    )
+    .await;
+    let options = &create.body["publicKey"];
+    assert_eq!(options["rp"]["id"], "app.example.com");
+    assert!(
+        options["challenge"]
+            .as_str()
+            .is_some_and(|c| !c.contains(['+', '/', '='])),
+        "challenge not base64url"
+    );
+    assert!(options["user"]["id"].as_str().is_some());
+    assert_eq!(options["user"]["name"], session.body["user"]["email"]);
+    let algorithms: Vec<i64> = options["pubKeyCredParams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["alg"].as_i64().unwrap())
+        .collect();
+    assert!(
+        algorithms.contains(&-7) && algorithms.contains(&-257),
+        "{algorithms:?}"
+    );
+    assert_eq!(
+        options["authenticatorSelection"]["residentKey"],
+        "preferred"
+    );
+    assert_eq!(
+        options["authenticatorSelection"]["userVerification"],
+        "preferred"
+    );
+    assert_eq!(
+        options["excludeCredentials"].as_array().unwrap().len(),
+        1,
+        "the existing passkey is not excluded"
+    );
+    let get = post(&app, "/auth/passkeys/login-challenge", None, json!({})).await;
+    assert_eq!(get.body["publicKey"]["rpId"], "app.example.com");
+    assert_eq!(get.body["publicKey"]["userVerification"], "preferred");
+}
+
+async fn login_options_do_not_depend_on_the_email(app: TestApp) {
+    let known = unique_email();
+    app.register(&known).await;
+    let shape = |response: &TestResponse| {
+        let mut options = response.body["publicKey"].clone();
+        options["challenge"] = json!("");
+        options
+    };
+    let for_known = post(
+        &app,
+        "/auth/passkeys/login-challenge",
+        None,
+        json!({"email": known}),
+    )
+    .await;
+    let for_unknown = post(
+        &app,
+        "/auth/passkeys/login-challenge",
+        None,
+        json!({"email": unique_email()}),
+    )
+    .await;
+    let without = post(&app, "/auth/passkeys/login-challenge", None, json!({})).await;
+    assert_eq!(for_known.status, StatusCode::OK);
+    assert_eq!(shape(&for_known), shape(&for_unknown));
+    assert_eq!(shape(&for_known), shape(&without));
+}
+
+async fn a_response_from_another_origin_is_refused(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let mut device = browser(true);
+    let challenge = post(
+        &app,
+        "/auth/passkeys/register-challenge",
+        Some(&session.access_token()),
+        json!({}),
+    )
+    .await;
+    let forged: Value = serde_json::from_str(
+        &crate::browser::create(&mut device, &challenge.text, "https://evil.app.example.com")
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let refused = post(
+        &app,
+        "/auth/passkeys/register",
+        Some(&session.access_token()),
+        forged,
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.error(), "invalid_passkey");
+}
+
+async fn a_replayed_assertion_is_refused(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let mut device = browser(true);
+    register(&app, &mut device, &session.access_token(), None).await;
+    let (assertion, first) = sign_in(&app, &mut device).await;
+    assert_eq!(first.status, StatusCode::OK);
+    let replay = post(&app, "/auth/passkeys/login", None, assertion).await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(replay.error(), "passkey_refused");
+}
+
+async fn expired_or_used_challenges_are_refused(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    let token = session.access_token();
+    let mut device = browser(true);
+    let challenge = post(
+        &app,
+        "/auth/passkeys/register-challenge",
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    let created: Value = serde_json::from_str(
+        &crate::browser::create(&mut device, &challenge.text, FRONTEND)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    app.clock.advance(Duration::minutes(5));
+    let late = post(
+        &app,
+        "/auth/passkeys/register",
+        Some(&token),
+        created.clone(),
+    )
+    .await;
+    assert_eq!(late.status, StatusCode::BAD_REQUEST);
+    assert_eq!(late.error(), "invalid_passkey");
+    let again = post(&app, "/auth/passkeys/register", Some(&token), created).await;
+    assert_eq!(
+        again.error(),
+        "invalid_passkey",
+        "a consumed challenge was accepted"
+    );
+
+    let token = app
+        .login(session.body["user"]["email"].as_str().unwrap(), PASSWORD)
+        .await
+        .access_token();
+    let mut device = browser(true);
+    register(&app, &mut device, &token, None).await;
+    let login_challenge = post(&app, "/auth/passkeys/login-challenge", None, json!({})).await;
+    let assertion: Value = serde_json::from_str(
+        &crate::browser::get(&mut device, &login_challenge.text, FRONTEND)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    app.clock.advance(Duration::minutes(5));
+    let late = post(&app, "/auth/passkeys/login", None, assertion).await;
+    assert_eq!(late.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn passkeys_are_listed_and_deleted_by_their_owner_only(app: TestApp) {
+    let ada = app.register(&unique_email()).await.access_token();
+    let mut device = browser(true);
+    let registered = register(&app, &mut device, &ada, Some("Phone")).await;
+    let id = registered.body["id"].as_str().unwrap().to_owned();
+    let list = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/passkeys")
+                .insert_header(bearer(&ada)),
+        )
+        .await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.body.as_array().unwrap().len(), 1);
+    assert_eq!(list.body[0]["name"], "Phone");
+
+    let bob = app.register(&unique_email()).await.access_token();
+    let delete = |token: &str, id: &str| {
+        TestRequest::delete()
+            .uri(&format!("/auth/passkeys/{id}"))
+            .insert_header(bearer(token))
+    };
+    let theft = app.call(delete(&bob, &id)).await;
+    assert_eq!(theft.status, StatusCode::NOT_FOUND);
+    assert_eq!(theft.error(), "not_found");
+    let malformed = app.call(delete(&ada, "not-a-uuid")).await;
+    assert_eq!(malformed.status, StatusCode::BAD_REQUEST);
+    let deleted = app.call(delete(&ada, &id)).await;
+    assert_eq!(deleted.status, StatusCode::OK, "{}", deleted.text);
+    assert_eq!(deleted.body, json!({"status": "deleted"}));
+    let (_, after) = sign_in(&app, &mut device).await;
+    assert_eq!(
+        after.status,
+        StatusCode::UNAUTHORIZED,
+        "a deleted passkey still signs in"
+    );
+}
+
+async fn the_last_way_in_cannot_be_deleted(app: TestApp) {
+    // An account made through GitHub (no password) adds a passkey, drops GitHub (allowed: the passkey is
+    // another way in), and then cannot drop the passkey.
+    let (app, session_token) = crate::oauth::signed_up_with_github(app).await;
+    let mut device = browser(true);
+    let id = register(&app, &mut device, &session_token, None).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let unlinked = app
+        .call(
+            TestRequest::delete()
+                .uri("/auth/providers/github")
+                .insert_header(bearer(&session_token)),
+        )
+        .await;
+    assert_eq!(unlinked.status, StatusCode::OK, "{}", unlinked.text);
+    let refused = app
+        .call(
+            TestRequest::delete()
+                .uri(&format!("/auth/passkeys/{id}"))
+                .insert_header(bearer(&session_token)),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{}", refused.text);
+    assert_eq!(refused.error(), "last_login_method");
+}
+
+async fn malformed_passkey_bodies_get_400(app: TestApp) {
+    let token = app.register(&unique_email()).await.access_token();
+    for (path, auth, body) in [
+        (
+            "/auth/passkeys/register",
+            Some(token.as_str()),
+            json!({"id": 5}),
+        ),
+        (
+            "/auth/passkeys/register",
+            Some(token.as_str()),
+            json!({"name": 5}),
+        ),
+        ("/auth/passkeys/login", None, json!({"response": "nope"})),
+        (
+            "/auth/passkeys/login-challenge",
+            None,
+            json!({"email": "not-an-email"}),
+        ),
+        ("/auth/passkeys/login-challenge", None, json!({"email": 7})),
+    ] {
+        let response = post(&app, path, auth, body.clone()).await;
+        assert_eq!(
+            response.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {body}: {}",
+            response.text
+        );
+    }
+    let unauthenticated = post(&app, "/auth/passkeys/register-challenge", None, json!({})).await;
+    assert_eq!(unauthenticated.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn a_verified_passkey_satisfies_mfa(app: TestApp) {
+    let email = unique_email();
+    let token = app.register(&email).await.access_token();
+    let setup = post(&app, "/auth/mfa/setup", Some(&token), json!({})).await;
+    let secret = setup.body["secret"].as_str().unwrap().to_owned();
+    let confirmed = post(
+        &app,
+        "/auth/mfa/confirm",
+        Some(&token),
+        json!({"code": crate::mfa::totp(&secret, app.now_unix())}),
+    )
+    .await;
+    assert_eq!(confirmed.status, StatusCode::OK);
+    let mut verifying = browser(true);
+    register(&app, &mut verifying, &token, None).await;
+    let (_, full) = sign_in(&app, &mut verifying).await;
+    assert_eq!(full.body["status"], "authenticated", "{}", full.text);
+
+    let mut presence_only = browser(false);
+    register(&app, &mut presence_only, &token, None).await;
+    let (_, pending) = sign_in(&app, &mut presence_only).await;
+    assert_eq!(pending.body["status"], "mfa_required", "{}", pending.text);
+}
