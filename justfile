@@ -17,7 +17,7 @@ lint:
 layering:
     #!/usr/bin/env bash
     set -euo pipefail
-    for crate in authd-kernel authd-identity authd-session authd-mfa authd-oauth; do
+    for crate in authd-kernel authd-identity authd-session authd-mfa authd-oauth authd-passkey; do
       for infra in actix-web tokio diesel diesel-async reqwest hyper mail-send config; do
         if cargo tree -p "$crate" -e normal -i "$infra" >/dev/null 2>&1; then
           echo "layering violation: $crate depends on $infra"; exit 1
