@@ -88,6 +88,39 @@ async fn a_passkey_registers_and_signs_in_without_a_username(app: TestApp) {
         app.validate_bearer(&signed_in.access_token()).await.status,
         StatusCode::OK
     );
+
+    // With the email given, as a login form with an email field does.
+    let email = session.body["user"]["email"].clone();
+    let challenge = post(
+        &app,
+        "/auth/passkeys/login-challenge",
+        None,
+        json!({"email": email}),
+    )
+    .await;
+    let answer = crate::browser::get(&mut device, &challenge.text, FRONTEND)
+        .await
+        .unwrap();
+    let with_email = post(
+        &app,
+        "/auth/passkeys/login",
+        None,
+        serde_json::from_str(&answer).unwrap(),
+    )
+    .await;
+    assert_eq!(with_email.status, StatusCode::OK, "{}", with_email.text);
+    let token = session.access_token();
+    let list = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/passkeys")
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    assert!(
+        list.body[0]["last_used_at"].as_str().is_some(),
+        "the use was not recorded"
+    );
 }
 
 async fn a_passkey_works_after_a_restart_and_on_a_second_instance(app: TestApp) {
