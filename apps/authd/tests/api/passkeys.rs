@@ -30,13 +30,9 @@ async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> Te
     app.call(request).await
 }
 
-/// Registers a passkey on `device` for the account of `token`; the API's answer.
-async fn register(
-    app: &TestApp,
-    device: &mut Browser,
-    token: &str,
-    name: Option<&str>,
-) -> TestResponse {
+/// The device's answer to a registration challenge asked of `app` by `token`, made at `origin`: the body
+/// for `/auth/passkeys/register`.
+async fn created_on(app: &TestApp, device: &mut Browser, token: &str, origin: &str) -> Value {
     let challenge = post(
         app,
         "/auth/passkeys/register-challenge",
@@ -45,10 +41,32 @@ async fn register(
     )
     .await;
     assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text);
-    let created = crate::browser::create(device, &challenge.text, FRONTEND)
+    let created = crate::browser::create(device, &challenge.text, origin)
         .await
         .unwrap();
-    let mut body: Value = serde_json::from_str(&created).unwrap();
+    serde_json::from_str(&created).unwrap()
+}
+
+/// The device's assertion for a login challenge asked of `app` with `body`.
+async fn asserted_on(app: &TestApp, device: &mut Browser, body: Value) -> Value {
+    let challenge = post(app, "/auth/passkeys/login-challenge", None, body).await;
+    assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text);
+    serde_json::from_str(
+        &crate::browser::get(device, &challenge.text, FRONTEND)
+            .await
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+/// Registers a passkey on `device` for the account of `token`; the API's answer.
+async fn register(
+    app: &TestApp,
+    device: &mut Browser,
+    token: &str,
+    name: Option<&str>,
+) -> TestResponse {
+    let mut body = created_on(app, device, token, FRONTEND).await;
     if let Some(name) = name {
         body["name"] = json!(name);
     }
@@ -57,14 +75,7 @@ async fn register(
 
 /// Signs in with `device` (usernameless); the assertion and the API's answer.
 async fn sign_in(app: &TestApp, device: &mut Browser) -> (Value, TestResponse) {
-    let challenge = post(app, "/auth/passkeys/login-challenge", None, json!({})).await;
-    assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text);
-    let assertion: Value = serde_json::from_str(
-        &crate::browser::get(device, &challenge.text, FRONTEND)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let assertion = asserted_on(app, device, json!({})).await;
     let answer = post(app, "/auth/passkeys/login", None, assertion.clone()).await;
     (assertion, answer)
 }
@@ -91,23 +102,8 @@ async fn a_passkey_registers_and_signs_in_without_a_username(app: TestApp) {
 
     // With the email given, as a login form with an email field does.
     let email = session.body["user"]["email"].clone();
-    let challenge = post(
-        &app,
-        "/auth/passkeys/login-challenge",
-        None,
-        json!({"email": email}),
-    )
-    .await;
-    let answer = crate::browser::get(&mut device, &challenge.text, FRONTEND)
-        .await
-        .unwrap();
-    let with_email = post(
-        &app,
-        "/auth/passkeys/login",
-        None,
-        serde_json::from_str(&answer).unwrap(),
-    )
-    .await;
+    let assertion = asserted_on(&app, &mut device, json!({"email": email})).await;
+    let with_email = post(&app, "/auth/passkeys/login", None, assertion).await;
     assert_eq!(with_email.status, StatusCode::OK, "{}", with_email.text);
     let token = session.access_token();
     let list = app
@@ -127,19 +123,7 @@ async fn a_passkey_works_after_a_restart_and_on_a_second_instance(app: TestApp) 
     let session = app.register(&unique_email()).await;
     let mut device = browser(true);
     // The challenge comes from this instance...
-    let challenge = post(
-        &app,
-        "/auth/passkeys/register-challenge",
-        Some(&session.access_token()),
-        json!({}),
-    )
-    .await;
-    let created: Value = serde_json::from_str(
-        &crate::browser::create(&mut device, &challenge.text, FRONTEND)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let created = created_on(&app, &mut device, &session.access_token(), FRONTEND).await;
     // ... and the answer goes to another one sharing the database.
     let second = app.reconfigured(|_| {}).await;
     let registered = post(
@@ -150,13 +134,7 @@ async fn a_passkey_works_after_a_restart_and_on_a_second_instance(app: TestApp) 
     )
     .await;
     assert_eq!(registered.status, StatusCode::OK, "{}", registered.text);
-    let login_challenge = post(&second, "/auth/passkeys/login-challenge", None, json!({})).await;
-    let assertion: Value = serde_json::from_str(
-        &crate::browser::get(&mut device, &login_challenge.text, FRONTEND)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let assertion = asserted_on(&second, &mut device, json!({})).await;
     let third = app.reconfigured(|_| {}).await;
     let signed_in = post(&third, "/auth/passkeys/login", None, assertion).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
@@ -242,19 +220,13 @@ async fn login_options_do_not_depend_on_the_email(app: TestApp) {
 async fn a_response_from_another_origin_is_refused(app: TestApp) {
     let session = app.register(&unique_email()).await;
     let mut device = browser(true);
-    let challenge = post(
+    let forged = created_on(
         &app,
-        "/auth/passkeys/register-challenge",
-        Some(&session.access_token()),
-        json!({}),
+        &mut device,
+        &session.access_token(),
+        "https://evil.app.example.com",
     )
     .await;
-    let forged: Value = serde_json::from_str(
-        &crate::browser::create(&mut device, &challenge.text, "https://evil.app.example.com")
-            .await
-            .unwrap(),
-    )
-    .unwrap();
     let refused = post(
         &app,
         "/auth/passkeys/register",
@@ -281,19 +253,7 @@ async fn expired_or_used_challenges_are_refused(app: TestApp) {
     let session = app.register(&unique_email()).await;
     let token = session.access_token();
     let mut device = browser(true);
-    let challenge = post(
-        &app,
-        "/auth/passkeys/register-challenge",
-        Some(&token),
-        json!({}),
-    )
-    .await;
-    let created: Value = serde_json::from_str(
-        &crate::browser::create(&mut device, &challenge.text, FRONTEND)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let created = created_on(&app, &mut device, &token, FRONTEND).await;
     app.clock.advance(Duration::minutes(5));
     let late = post(
         &app,
@@ -317,13 +277,7 @@ async fn expired_or_used_challenges_are_refused(app: TestApp) {
         .access_token();
     let mut device = browser(true);
     register(&app, &mut device, &token, None).await;
-    let login_challenge = post(&app, "/auth/passkeys/login-challenge", None, json!({})).await;
-    let assertion: Value = serde_json::from_str(
-        &crate::browser::get(&mut device, &login_challenge.text, FRONTEND)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let assertion = asserted_on(&app, &mut device, json!({})).await;
     app.clock.advance(Duration::minutes(5));
     let late = post(&app, "/auth/passkeys/login", None, assertion).await;
     assert_eq!(late.status, StatusCode::UNAUTHORIZED);
