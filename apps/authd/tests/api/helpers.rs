@@ -20,9 +20,12 @@ use authd_testkit::FixedClock;
 use serde_json::{Value, json};
 use time::macros::datetime;
 
-/// Generates `<name>::sqlite` and `<name>::postgres` from an `async fn <name>(app: TestApp)`.
+/// Generates `<name>::sqlite` and `<name>::postgres` from an `async fn <name>(app: TestApp)`. The PostgreSQL
+/// database is the one this test process shares, or with `@alone` one of the test's own: tests that send
+/// email need that, because every app's email worker drains the one outbox of its database.
 macro_rules! api_tests {
-    ($($name:ident),* $(,)?) => {$(
+    (@alone $($name:ident),* $(,)?) => { api_tests!(@with postgres_alone; $($name),*); };
+    (@with $postgres:ident; $($name:ident),* $(,)?) => {$(
         mod $name {
             #[actix_web::test]
             async fn sqlite() {
@@ -31,11 +34,12 @@ macro_rules! api_tests {
 
             #[actix_web::test]
             async fn postgres() {
-                let Some(app) = $crate::helpers::TestApp::postgres().await else { return };
+                let Some(app) = $crate::helpers::TestApp::$postgres().await else { return };
                 super::$name(app).await;
             }
         }
     )*};
+    ($($name:ident),* $(,)?) => { api_tests!(@with postgres; $($name),*); };
 }
 
 pub const FRONTEND: &str = "https://app.example.com";
@@ -125,6 +129,11 @@ impl TestApp {
 
     pub async fn postgres() -> Option<Self> {
         Some(Self::on(Arc::new(testing::postgres()?), |_| {}).await)
+    }
+
+    /// On a PostgreSQL database of its own.
+    pub async fn postgres_alone() -> Option<Self> {
+        Some(Self::on(Arc::new(testing::postgres_private()?), |_| {}).await)
     }
 
     /// Another app on the same database (a restart, or a second instance), with its own settings tweak.

@@ -10,6 +10,7 @@ use crate::helpers::{PASSWORD, TestApp, bearer, random_peer, unique_email};
 use crate::smtp::{SmtpServer, closed_port};
 
 api_tests!(
+    @alone
     the_whole_reset_flow_works_and_ends_every_session,
     an_unknown_email_is_accepted_alike_and_sends_nothing,
     a_used_token_is_refused,
