@@ -269,8 +269,17 @@ pub fn authenticated(
     })
 }
 
+/// The answer to a sign-in: `mfa_required` for a pending session, the token-issuing body otherwise.
+pub fn signed_in(user: &User, tokens: IssuedTokens, web: &WebSettings) -> HttpResponse {
+    if tokens.mfa.is_satisfied() {
+        authenticated(StatusCode::OK, user, tokens, web)
+    } else {
+        mfa_required(&tokens, web)
+    }
+}
+
 /// The answer for a user whose sign-in waits for a second factor: the pending token, as body and cookie.
-pub fn mfa_required(tokens: &IssuedTokens, web: &WebSettings) -> HttpResponse {
+fn mfa_required(tokens: &IssuedTokens, web: &WebSettings) -> HttpResponse {
     no_store(StatusCode::OK)
         .cookie(cookies::access(
             tokens.access_token.expose(),

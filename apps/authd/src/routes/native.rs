@@ -10,7 +10,7 @@ use crate::api::{
     self, AuthenticatedResponse, LoginBody, RefreshBody, RegisterBody, SecretField, StatusResponse,
     ValidateResponse,
 };
-use crate::auth::{FullSession, access_token};
+use crate::auth::{FullSession, access_token, start_session};
 use crate::client_ip::client_ip;
 use crate::cookies::{self, REFRESH_COOKIE};
 use crate::error::{ApiError, ErrorBody};
@@ -79,22 +79,13 @@ pub async fn login(
     match state.identity.login(&email, &password.into_secret()).await {
         Ok(user) => {
             state.throttle.after_success(&email).await?;
-            if state.mfa.is_enabled(user.id).await? {
-                state.metrics.login("mfa_required");
-                let pending = state.sessions.start(user.id, MfaStatus::Pending).await?;
-                return Ok(api::mfa_required(&pending, &state.web));
-            }
-            state.metrics.login("success");
-            let tokens = state
-                .sessions
-                .start(user.id, MfaStatus::NotEnrolled)
-                .await?;
-            Ok(api::authenticated(
-                StatusCode::OK,
-                &user,
-                tokens,
-                &state.web,
-            ))
+            let tokens = start_session(&state, user.id, false).await?;
+            state.metrics.login(if tokens.mfa.is_satisfied() {
+                "success"
+            } else {
+                "mfa_required"
+            });
+            Ok(api::signed_in(&user, tokens, &state.web))
         }
         Err(IdentityError::InvalidCredentials) => {
             state.throttle.after_failure(&email).await?;

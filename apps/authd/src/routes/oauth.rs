@@ -4,12 +4,11 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use authd_kernel::Secret;
 use authd_oauth::ProviderKind;
-use authd_session::MfaStatus;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::{LinkedProviderResponse, StatusResponse, no_store, rfc3339};
-use crate::auth::FullSession;
+use crate::auth::{FullSession, start_session};
 use crate::cookies::{self, OAUTH_BINDING_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::AppState;
@@ -158,34 +157,22 @@ pub async fn callback(
     let mut target = format!("{}{}", state.web.frontend_url, done.redirect_to.as_str());
     let mut response = no_store(StatusCode::FOUND);
     response.cookie(cookies::oauth_binding_cleared(&state.web));
-    if state.mfa.is_enabled(done.user.id).await? {
-        let pending = state
-            .sessions
-            .start(done.user.id, MfaStatus::Pending)
-            .await?;
-        response.cookie(cookies::access(
-            pending.access_token.expose(),
-            pending.expires_in,
-            &state.web,
-        ));
-        target.push_str(if target.contains('?') {
+    let tokens = start_session(&state, done.user.id, false).await?;
+    response.cookie(cookies::access(
+        tokens.access_token.expose(),
+        tokens.expires_in,
+        &state.web,
+    ));
+    match &tokens.refresh_token {
+        Some(refresh) => {
+            response.cookie(cookies::refresh(refresh.expose(), &state.web));
+        }
+        // A pending session: the frontend finishes the sign-in at /auth/mfa/verify.
+        None => target.push_str(if target.contains('?') {
             "&mfa_required=true"
         } else {
             "?mfa_required=true"
-        });
-    } else {
-        let tokens = state
-            .sessions
-            .start(done.user.id, MfaStatus::NotEnrolled)
-            .await?;
-        response.cookie(cookies::access(
-            tokens.access_token.expose(),
-            tokens.expires_in,
-            &state.web,
-        ));
-        if let Some(refresh) = &tokens.refresh_token {
-            response.cookie(cookies::refresh(refresh.expose(), &state.web));
-        }
+        }),
     }
     tracing::info!(user_id = %done.user.id, provider = %kind, created = done.created, "OAuth sign-in");
     Ok(response.insert_header((header::LOCATION, target)).finish())

@@ -6,12 +6,11 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use authd_identity::Email;
 use authd_passkey::{PasskeyId, StoredPasskey};
-use authd_session::MfaStatus;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::{self, AuthenticatedResponse, StatusResponse, no_store, rfc3339};
-use crate::auth::FullSession;
+use crate::auth::{FullSession, start_session};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody};
 use crate::state::AppState;
@@ -164,23 +163,8 @@ pub async fn login(
         .user(signed_in.user_id)
         .await?
         .ok_or(ApiError::PasskeyRefused)?;
-    let mfa = if signed_in.user_verified {
-        MfaStatus::Verified
-    } else if state.mfa.is_enabled(user.id).await? {
-        MfaStatus::Pending
-    } else {
-        MfaStatus::NotEnrolled
-    };
-    let tokens = state.sessions.start(user.id, mfa).await?;
-    if mfa == MfaStatus::Pending {
-        return Ok(api::mfa_required(&tokens, &state.web));
-    }
-    Ok(api::authenticated(
-        StatusCode::OK,
-        &user,
-        tokens,
-        &state.web,
-    ))
+    let tokens = start_session(&state, user.id, signed_in.user_verified).await?;
+    Ok(api::signed_in(&user, tokens, &state.web))
 }
 
 /// The caller's passkeys.
