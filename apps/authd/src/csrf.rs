@@ -41,12 +41,8 @@ fn is_forbidden(req: &ServiceRequest) -> bool {
     else {
         return false;
     };
-    let allowed = req.app_data::<web::Data<AppState>>().is_some_and(|state| {
-        state
-            .web
-            .allowed_origins
-            .iter()
-            .any(|a| a.eq_ignore_ascii_case(origin))
-    });
+    let allowed = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.web.allows_origin(origin));
     !allowed
 }

@@ -118,7 +118,10 @@ pub enum ApiError {
     NotFound,
     /// The route exists but not with this method.
     #[error("method not allowed")]
-    MethodNotAllowed,
+    MethodNotAllowed {
+        /// The methods it does take, for the `Allow` header.
+        allow: &'static str,
+    },
     /// Too many attempts; retry after this many seconds.
     #[error("too many attempts; try again later")]
     RateLimited {
@@ -163,7 +166,7 @@ impl ApiError {
             Self::PasskeyAlreadyRegistered => "passkey_already_registered",
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "unavailable",
             Self::Internal(_) => "internal_error",
@@ -207,7 +210,7 @@ impl ResponseError for ApiError {
             Self::ProviderUnavailable => StatusCode::BAD_GATEWAY,
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -225,6 +228,9 @@ impl ResponseError for ApiError {
             }
             Self::Busy => {
                 response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("1")));
+            }
+            Self::MethodNotAllowed { allow } => {
+                response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
             }
             _ => {}
         }
@@ -417,7 +423,11 @@ mod tests {
             ),
             (ApiError::ForbiddenOrigin, 403, "forbidden_origin"),
             (ApiError::NotFound, 404, "not_found"),
-            (ApiError::MethodNotAllowed, 405, "method_not_allowed"),
+            (
+                ApiError::MethodNotAllowed { allow: "POST" },
+                405,
+                "method_not_allowed",
+            ),
             (
                 ApiError::RateLimited { retry_after: 30 },
                 429,

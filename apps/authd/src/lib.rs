@@ -7,6 +7,7 @@ pub mod background;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;
+pub mod cors;
 pub mod csrf;
 pub mod error;
 pub mod extract;

@@ -3,12 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
-use actix_cors::Cors;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::http::{Method, StatusCode, header};
-use actix_web::middleware::{DefaultHeaders, ErrorHandlerResponse, ErrorHandlers, from_fn};
-use actix_web::{App, HttpServer, ResponseError as _, web};
+use actix_web::http::header;
+use actix_web::middleware::{DefaultHeaders, from_fn};
+use actix_web::{App, HttpServer, web};
 use authd_identity::{IdentityService, PasswordResetService, ResetPolicy, ScryptHasher};
 use authd_kernel::{Clock, OsRandom, Secret, StoreError, SystemClock};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher};
@@ -20,16 +19,14 @@ use authd_store::{PoolOptions, Store};
 use authd_webauthn::{RpConfig, WebAuthnRelyingParty};
 use time::Duration;
 use tracing_actix_web::TracingLogger;
-use utoipa::OpenApi as _;
-use utoipa_scalar::{Scalar, Servable as _};
 
 use crate::background::{self, Shutdown};
 use crate::config::Settings;
+use crate::cors;
 use crate::error::ApiError;
 use crate::hashing::BoundedHasher;
 use crate::mail::{AppMailer, OutboxSignal, OutboxWorker};
 use crate::metrics::{self, Metrics};
-use crate::openapi::ApiDoc;
 use crate::providers::AppProvider;
 use crate::state::{AppClock, AppState, WebSettings};
 use crate::telemetry::{self, RequestSpan};
@@ -214,7 +211,6 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let cors = cors(&state.web.allowed_origins);
     let max_body = state.web.max_body_bytes;
     App::new()
         .app_data(state)
@@ -222,14 +218,12 @@ pub fn app(
         .app_data(web::PathConfig::default().error_handler(|err, _| invalid_request(&err)))
         .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_request(&err)))
         .configure(routes::configure)
-        .service(Scalar::with_url("/docs", ApiDoc::openapi()).title("authd API"))
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
         }))
         .wrap(from_fn(csrf::check_origin))
         .wrap(from_fn(background::run_to_completion))
-        .wrap(cors)
-        .wrap(ErrorHandlers::new().handler(StatusCode::METHOD_NOT_ALLOWED, method_not_allowed))
+        .wrap(from_fn(cors::cors))
         .wrap(
             DefaultHeaders::new()
                 .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -243,33 +237,6 @@ pub fn app(
 
 fn invalid_request(err: &dyn std::fmt::Display) -> actix_web::Error {
     ApiError::InvalidRequest(format!("invalid request: {err}")).into()
-}
-
-/// Gives actix's bodiless 405 the contract's JSON error body.
-fn method_not_allowed<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let (req, _) = res.into_parts();
-    let response = ApiError::MethodNotAllowed.error_response();
-    Ok(ErrorHandlerResponse::Response(
-        ServiceResponse::new(req, response).map_into_right_body(),
-    ))
-}
-
-/// CORS with credentials for the allowed origins only; other origins get no CORS headers at all (and
-/// cookie-authenticated writes from them meet the CSRF check).
-fn cors(allowed: &[String]) -> Cors {
-    let allowed = allowed.to_vec();
-    Cors::default()
-        .allowed_origin_fn(move |origin, _| {
-            origin
-                .to_str()
-                .is_ok_and(|o| allowed.iter().any(|a| a.eq_ignore_ascii_case(o)))
-        })
-        .allowed_methods([Method::GET, Method::POST, Method::DELETE, Method::OPTIONS])
-        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
-        .expose_headers([header::RETRY_AFTER])
-        .supports_credentials()
-        .block_on_origin_mismatch(false)
-        .max_age(600)
 }
 
 /// Runs the service until SIGINT/SIGTERM.

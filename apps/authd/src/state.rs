@@ -52,6 +52,16 @@ pub struct WebSettings {
     pub oauth_state_ttl_secs: i64,
 }
 
+impl WebSettings {
+    /// Whether `origin` (an `Origin` header's value) is one of the allowed origins; case-insensitive, as
+    /// scheme and host are.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.allowed_origins
+            .iter()
+            .any(|allowed| allowed.eq_ignore_ascii_case(origin))
+    }
+}
+
 /// Shared by every worker.
 #[derive(Debug, Clone)]
 pub struct AppState {

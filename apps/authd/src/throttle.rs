@@ -82,7 +82,10 @@ impl Throttle {
         Ok(state.hits <= self.reset_per_email)
     }
 
-    /// Counts a login attempt from `ip` and refuses it when the IP or the account is over its limit.
+    /// Counts a login attempt from `ip` and against the account, and refuses it when either is over its
+    /// limit. The account's attempt is counted as a failure *before* the password is checked, so concurrent
+    /// guesses cannot all slip in while earlier ones are still hashing; a success then clears the count
+    /// ([`Self::after_success`]), which leaves exactly the failures counted.
     ///
     /// # Errors
     /// [`ApiError::RateLimited`] with the seconds until the limit resets, or a storage failure.
@@ -102,30 +105,12 @@ impl Throttle {
         let window = secs(self.settings.login_account_window_secs);
         let state = self
             .store
-            .peek_rate_limit(&account_bucket(email), window, now)
+            .hit_rate_limit(&account_bucket(email), window, now)
             .await?;
-        refuse_over(
-            state,
-            self.settings.login_failures_per_account.saturating_sub(1),
-            now,
-        )
+        refuse_over(state, self.settings.login_failures_per_account, now)
     }
 
-    /// Counts a failed login against the account.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn after_failure(&self, email: &str) -> Result<(), StoreError> {
-        if self.settings.enabled {
-            let window = secs(self.settings.login_account_window_secs);
-            self.store
-                .hit_rate_limit(&account_bucket(email), window, self.clock.now())
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// Forgets the account's failures after a successful login.
+    /// Forgets the account's failures after a successful login (its own attempt included).
     ///
     /// # Errors
     /// A storage failure.

@@ -17,7 +17,8 @@ pub use error::IdentityError;
 pub use hashing::{PasswordHash, ScryptCost, ScryptHasher, Verification};
 pub use mail::{MailFailure, OutgoingEmail};
 pub use model::{
-    DisplayName, Email, LoginMethods, Membership, NewWorkspace, Role, User, Workspace, WorkspaceId,
+    DisplayName, Email, LoginMethods, Membership, NewWorkspace, Profile, Role, User, Workspace,
+    WorkspaceId,
 };
 pub use policy::{NewPassword, PasswordProblem};
 pub use reset::{PasswordReset, PasswordResetService, ResetPolicy};

@@ -194,6 +194,15 @@ pub struct Membership {
     pub role: Role,
 }
 
+/// An account with its workspaces: what a caller validating a token gets back, read in one go.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The account.
+    pub user: User,
+    /// Its workspaces with its role in each, oldest first.
+    pub memberships: Vec<Membership>,
+}
+
 /// The personal workspace created with a new account, owned by it.
 #[derive(Debug, Clone)]
 pub struct NewWorkspace {

@@ -6,8 +6,8 @@ use authd_kernel::{Secret, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use crate::{
-    Email, IdentityError, LoginMethods, MailFailure, Membership, NewPassword, NewWorkspace,
-    OutgoingEmail, PasswordHash, PasswordReset, User, Verification,
+    Email, IdentityError, LoginMethods, MailFailure, NewPassword, NewWorkspace, OutgoingEmail,
+    PasswordHash, PasswordReset, Profile, User, Verification,
 };
 
 /// Storage of user accounts and their workspaces.
@@ -52,14 +52,15 @@ pub trait UserRepository: Send + Sync {
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// The user's workspaces with their role, oldest first.
+    /// The account with its workspaces (oldest first), if it exists. A real store answers in one round
+    /// trip: this is on the path of every token validation.
     ///
     /// # Errors
     /// A storage failure.
-    fn memberships(
+    fn find_profile(
         &self,
         id: UserId,
-    ) -> impl Future<Output = Result<Vec<Membership>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<Profile>, StoreError>> + Send;
 }
 
 /// Password hashing off the caller's executor.

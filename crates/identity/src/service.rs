@@ -4,7 +4,7 @@ use authd_kernel::{Clock, Random, Secret, StoreError, UserId};
 
 use crate::ports::{PasswordHasher, UserRepository};
 use crate::{
-    DisplayName, Email, IdentityError, Membership, NewPassword, NewWorkspace, User, Verification,
+    DisplayName, Email, IdentityError, NewPassword, NewWorkspace, Profile, User, Verification,
 };
 
 /// A sign-up request as the outside world gives it (unparsed).
@@ -116,11 +116,11 @@ where
         self.users.find_by_id(id).await
     }
 
-    /// The user's workspaces with their roles.
+    /// The account with its workspaces and roles, if it still exists.
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn memberships(&self, id: UserId) -> Result<Vec<Membership>, StoreError> {
-        self.users.memberships(id).await
+    pub async fn profile(&self, id: UserId) -> Result<Option<Profile>, StoreError> {
+        self.users.find_profile(id).await
     }
 }

@@ -55,7 +55,7 @@ fn registering_creates_a_user_with_a_personal_workspace_they_own() {
     assert_eq!(user.email.as_str(), "ada@example.com");
     assert!(user.has_password());
     assert_eq!(users.count(), 1);
-    let memberships = run(service.memberships(user.id)).unwrap();
+    let memberships = run(service.profile(user.id)).unwrap().unwrap().memberships;
     assert_eq!(memberships.len(), 1);
     assert_eq!(memberships[0].role, Role::Owner);
     assert_eq!(memberships[0].workspace.name, "Ada Lovelace's workspace");

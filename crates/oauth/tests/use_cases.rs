@@ -161,7 +161,11 @@ fn a_new_identity_creates_an_account_without_password_and_signs_in_again_later()
     assert_eq!(first.user.email.as_str(), "octo@example.com");
     assert_eq!(first.redirect_to.as_str(), "/welcome");
     assert_eq!(
-        run(w.repo.memberships(first.user.id)).unwrap().len(),
+        run(w.repo.find_profile(first.user.id))
+            .unwrap()
+            .unwrap()
+            .memberships
+            .len(),
         1,
         "no personal workspace"
     );

@@ -3,7 +3,7 @@
 use authd_kernel::StoreError;
 use diesel::dsl::case_when;
 use diesel::sql_types::Integer;
-use diesel::{ExpressionMethods as _, IntoSql as _, OptionalExtension as _, QueryDsl as _};
+use diesel::{ExpressionMethods as _, IntoSql as _, QueryDsl as _};
 use diesel_async::RunQueryDsl as _;
 use time::{Duration, OffsetDateTime, PrimitiveDateTime};
 
@@ -67,36 +67,6 @@ impl Store {
                 .map_err(db_error)
         })?;
         Ok(RateWindow::from_row(hits, start, window))
-    }
-
-    /// The bucket's state without counting a hit.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn peek_rate_limit(
-        &self,
-        bucket: &str,
-        window: Duration,
-        now: OffsetDateTime,
-    ) -> Result<RateWindow, StoreError> {
-        let row: Option<(i32, PrimitiveDateTime)> = with_conn!(self, |conn| {
-            rate_limits::table
-                .find(bucket)
-                .select((rate_limits::hits, rate_limits::window_start))
-                .first(conn)
-                .await
-                .optional()
-                .map_err(db_error)
-        })?;
-        Ok(match row {
-            Some((hits, start)) if from_db(start) + window > now => {
-                RateWindow::from_row(hits, start, window)
-            }
-            _ => RateWindow {
-                hits: 0,
-                resets_at: now + window,
-            },
-        })
     }
 
     /// Forgets a bucket (e.g. an account's failure count after a successful login).

@@ -190,3 +190,7 @@ diesel::table! {
         expires_at -> Timestamp,
     }
 }
+
+diesel::joinable!(oauth_links -> users (user_id));
+diesel::joinable!(passkeys -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(users, oauth_links, passkeys);

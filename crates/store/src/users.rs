@@ -2,12 +2,13 @@
 
 use authd_identity::ports::{LoginMethodRepository, UserRepository};
 use authd_identity::{
-    DisplayName, Email, IdentityError, LoginMethods, Membership, NewWorkspace, PasswordHash, Role,
-    User, Workspace, WorkspaceId,
+    DisplayName, Email, IdentityError, LoginMethods, Membership, NewWorkspace, PasswordHash,
+    Profile, Role, User, Workspace, WorkspaceId,
 };
 use authd_kernel::{StoreError, UserId};
 use diesel::{
-    ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
+    ExpressionMethods as _, Insertable, NullableExpressionMethods as _, OptionalExtension as _,
+    QueryDsl as _, Queryable,
 };
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -230,62 +231,76 @@ impl UserRepository for Store {
         Ok(())
     }
 
-    async fn memberships(&self, id: UserId) -> Result<Vec<Membership>, StoreError> {
+    /// One query: the user's row repeated once per membership (once, with no membership, when none).
+    async fn find_profile(&self, id: UserId) -> Result<Option<Profile>, StoreError> {
         let id = id.to_string();
-        let rows: Vec<(WorkspaceRow, String)> = with_conn!(self, |conn| {
-            memberships::table
-                .inner_join(workspaces::table)
-                .filter(memberships::user_id.eq(&id))
+        let rows: Vec<(UserRow, Option<(WorkspaceRow, String)>)> = with_conn!(self, |conn| {
+            users::table
+                .left_join(memberships::table.inner_join(workspaces::table))
+                .filter(users::id.eq(&id))
                 .order((workspaces::created_at.asc(), workspaces::id.asc()))
-                .select((workspaces::all_columns, memberships::role))
+                .select((
+                    users::all_columns,
+                    (workspaces::all_columns, memberships::role).nullable(),
+                ))
                 .load(conn)
                 .await
                 .map_err(db_error)
         })?;
-        rows.into_iter()
-            .map(|(workspace, role)| {
-                let role = Role::parse(&role)
-                    .ok_or_else(|| StoreError::message(format!("unknown role {role:?}")))?;
-                Ok(Membership {
-                    workspace: workspace.into_domain()?,
-                    role,
-                })
-            })
-            .collect()
+        let mut rows = rows.into_iter();
+        let Some((user, first)) = rows.next() else {
+            return Ok(None);
+        };
+        let memberships = std::iter::once(first)
+            .chain(rows.map(|(_, membership)| membership))
+            .flatten()
+            .map(|(workspace, role): (WorkspaceRow, String)| membership(workspace, &role))
+            .collect::<Result<_, _>>()?;
+        Ok(Some(Profile {
+            user: user.into_domain()?,
+            memberships,
+        }))
     }
+}
+
+fn membership(workspace: WorkspaceRow, role: &str) -> Result<Membership, StoreError> {
+    let role =
+        Role::parse(role).ok_or_else(|| StoreError::message(format!("unknown role {role:?}")))?;
+    Ok(Membership {
+        workspace: workspace.into_domain()?,
+        role,
+    })
 }
 
 impl LoginMethodRepository for Store {
     async fn login_methods(&self, user: UserId) -> Result<LoginMethods, StoreError> {
         let id = user.to_string();
-        let password: Option<Option<String>> = with_conn!(self, |conn| {
+        // One round trip: the counts are scalar subqueries of the user's row.
+        let row: Option<(bool, Option<i64>, Option<i64>)> = with_conn!(self, |conn| {
             users::table
                 .find(&id)
-                .select(users::password_hash)
+                .select((
+                    users::password_hash.is_not_null(),
+                    passkeys::table
+                        .filter(passkeys::user_id.eq(&id))
+                        .count()
+                        .single_value(),
+                    oauth_links::table
+                        .filter(oauth_links::user_id.eq(&id))
+                        .count()
+                        .single_value(),
+                ))
                 .first(conn)
                 .await
                 .optional()
                 .map_err(db_error)
         })?;
-        let passkeys: i64 = with_conn!(self, |conn| {
-            passkeys::table
-                .filter(passkeys::user_id.eq(&id))
-                .count()
-                .get_result(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        let providers: i64 = with_conn!(self, |conn| {
-            oauth_links::table
-                .filter(oauth_links::user_id.eq(&id))
-                .count()
-                .get_result(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        let n = |v: i64| u64::try_from(v).unwrap_or(0);
+        let Some((password, passkeys, providers)) = row else {
+            return Ok(LoginMethods::default());
+        };
+        let n = |v: Option<i64>| v.and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
         Ok(LoginMethods {
-            password: password.flatten().is_some(),
+            password,
             passkeys: n(passkeys),
             providers: n(providers),
         })

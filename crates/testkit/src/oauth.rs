@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use authd_identity::ports::{LoginMethodRepository, UserRepository};
 use authd_identity::{
-    Email, IdentityError, LoginMethods, Membership, NewWorkspace, PasswordHash, User,
+    Email, IdentityError, LoginMethods, NewWorkspace, PasswordHash, Profile, User,
 };
 use authd_kernel::{StoreError, TokenHash, UserId};
 use authd_oauth::ports::OAuthRepository;
@@ -151,8 +151,8 @@ impl UserRepository for MemoryOAuth {
         self.users.set_password_hash(id, hash, at).await
     }
 
-    async fn memberships(&self, id: UserId) -> Result<Vec<Membership>, StoreError> {
-        self.users.memberships(id).await
+    async fn find_profile(&self, id: UserId) -> Result<Option<Profile>, StoreError> {
+        self.users.find_profile(id).await
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use authd_identity::ports::{PasswordResetRepository, UserRepository};
 use authd_identity::{
     Email, IdentityError, Membership, NewWorkspace, OutgoingEmail, PasswordHash, PasswordReset,
-    Role, User,
+    Profile, Role, User,
 };
 use authd_kernel::{StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
@@ -79,9 +79,12 @@ impl UserRepository for MemoryUsers {
         Ok(())
     }
 
-    async fn memberships(&self, id: UserId) -> Result<Vec<Membership>, StoreError> {
-        Ok(self
-            .state()
+    async fn find_profile(&self, id: UserId) -> Result<Option<Profile>, StoreError> {
+        let state = self.state();
+        let Some(user) = state.users.iter().find(|u| u.id == id).cloned() else {
+            return Ok(None);
+        };
+        let memberships = state
             .workspaces
             .iter()
             .filter(|w| w.owner == id)
@@ -89,7 +92,8 @@ impl UserRepository for MemoryUsers {
                 workspace: w.workspace.clone(),
                 role: Role::Owner,
             })
-            .collect())
+            .collect();
+        Ok(Some(Profile { user, memberships }))
     }
 }
 

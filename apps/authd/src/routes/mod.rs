@@ -7,56 +7,104 @@ pub mod ops;
 pub mod passkeys;
 pub mod reset;
 
-use actix_web::web;
+use actix_web::dev::HttpServiceFactory;
+use actix_web::{FromRequest, Handler, Resource, Responder, guard, web};
+
+use crate::error::ApiError;
 
 /// Registers every route.
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/auth/register").route(web::post().to(native::register)))
-        .service(web::resource("/auth/login").route(web::post().to(native::login)))
-        .service(web::resource("/auth/logout").route(web::post().to(native::logout)))
-        .service(web::resource("/auth/refresh").route(web::post().to(native::refresh)))
-        .service(web::resource("/auth/validate").route(web::get().to(native::validate)))
-        .service(web::resource("/auth/mfa/setup").route(web::post().to(mfa::setup)))
-        .service(web::resource("/auth/mfa/confirm").route(web::post().to(mfa::confirm)))
-        .service(web::resource("/auth/mfa/verify").route(web::post().to(mfa::verify)))
-        .service(
-            web::resource("/auth/mfa/recovery-verify").route(web::post().to(mfa::recovery_verify)),
-        )
-        .service(web::resource("/auth/mfa/disable").route(web::post().to(mfa::disable)))
-        .service(
-            web::resource("/auth/mfa/recovery-codes").route(web::post().to(mfa::recovery_codes)),
-        )
-        .service(
-            web::resource("/auth/mfa/recovery-codes/regenerate")
-                .route(web::post().to(mfa::recovery_codes_regenerate)),
-        )
-        .service(
-            web::resource("/auth/forgot-password").route(web::post().to(reset::forgot_password)),
-        )
-        .service(web::resource("/auth/reset-password").route(web::post().to(reset::reset_password)))
-        .service(web::resource("/auth/keys").route(web::get().to(ops::keys)))
-        .service(web::resource("/healthz").route(web::get().to(ops::healthz)))
-        .service(web::resource("/readyz").route(web::get().to(ops::readyz)))
-        .service(web::resource("/metrics").route(web::get().to(ops::metrics)))
-        .service(web::resource("/openapi.json").route(web::get().to(ops::openapi_json)))
-        .service(web::resource("/auth/passkeys").route(web::get().to(passkeys::list)))
-        .service(
-            web::resource("/auth/passkeys/register-challenge")
-                .route(web::post().to(passkeys::register_challenge)),
-        )
-        .service(web::resource("/auth/passkeys/register").route(web::post().to(passkeys::register)))
-        .service(
-            web::resource("/auth/passkeys/login-challenge")
-                .route(web::post().to(passkeys::login_challenge)),
-        )
-        .service(web::resource("/auth/passkeys/login").route(web::post().to(passkeys::login)))
-        .service(
-            web::resource("/auth/passkeys/{passkey_id}").route(web::delete().to(passkeys::delete)),
-        )
-        .service(web::resource("/auth/providers").route(web::get().to(oauth::list)))
-        .service(web::resource("/auth/providers/{provider}").route(web::delete().to(oauth::unlink)))
+    cfg.service(post("/auth/register", native::register))
+        .service(post("/auth/login", native::login))
+        .service(post("/auth/logout", native::logout))
+        .service(post("/auth/refresh", native::refresh))
+        .service(get("/auth/validate", native::validate))
+        .service(post("/auth/mfa/setup", mfa::setup))
+        .service(post("/auth/mfa/confirm", mfa::confirm))
+        .service(post("/auth/mfa/verify", mfa::verify))
+        .service(post("/auth/mfa/recovery-verify", mfa::recovery_verify))
+        .service(post("/auth/mfa/disable", mfa::disable))
+        .service(post("/auth/mfa/recovery-codes", mfa::recovery_codes))
+        .service(post(
+            "/auth/mfa/recovery-codes/regenerate",
+            mfa::recovery_codes_regenerate,
+        ))
+        .service(post("/auth/forgot-password", reset::forgot_password))
+        .service(post("/auth/reset-password", reset::reset_password))
+        .service(get("/auth/keys", ops::keys))
+        .service(get("/healthz", ops::healthz))
+        .service(get("/readyz", ops::readyz))
+        .service(get("/metrics", ops::metrics))
+        .service(get("/openapi.json", ops::openapi_json))
+        .service(get("/docs", ops::docs))
+        .service(get("/auth/passkeys", passkeys::list))
+        .service(post(
+            "/auth/passkeys/register-challenge",
+            passkeys::register_challenge,
+        ))
+        .service(post("/auth/passkeys/register", passkeys::register))
+        .service(post(
+            "/auth/passkeys/login-challenge",
+            passkeys::login_challenge,
+        ))
+        .service(post("/auth/passkeys/login", passkeys::login))
+        .service(delete("/auth/passkeys/{passkey_id}", passkeys::delete))
+        .service(get("/auth/providers", oauth::list))
+        .service(delete("/auth/providers/{provider}", oauth::unlink))
         // Generic provider paths last, after every literal /auth/... route.
-        .service(web::resource("/auth/{provider}/login").route(web::get().to(oauth::login)))
-        .service(web::resource("/auth/{provider}/link").route(web::get().to(oauth::link)))
-        .service(web::resource("/auth/{provider}/callback").route(web::get().to(oauth::callback)));
+        .service(get("/auth/{provider}/login", oauth::login))
+        .service(get("/auth/{provider}/link", oauth::link))
+        .service(get("/auth/{provider}/callback", oauth::callback));
+}
+
+/// A read: answers GET and HEAD (RFC 9110 wants HEAD wherever GET is; the server sends no body for it).
+fn get<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    one_method(
+        path,
+        web::route().guard(guard::Any(guard::Get()).or(guard::Head())),
+        handler,
+        "GET, HEAD",
+    )
+}
+
+fn post<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    one_method(path, web::post(), handler, "POST")
+}
+
+fn delete<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    one_method(path, web::delete(), handler, "DELETE")
+}
+
+/// One path, one method: any other method gets the JSON 405 with an `Allow` header.
+fn one_method<F, Args>(
+    path: &str,
+    route: actix_web::Route,
+    handler: F,
+    allow: &'static str,
+) -> Resource
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    web::resource(path)
+        .route(route.to(handler))
+        .default_service(web::to(move || async move {
+            Err::<actix_web::HttpResponse, _>(ApiError::MethodNotAllowed { allow })
+        }))
 }

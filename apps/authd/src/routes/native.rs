@@ -88,7 +88,6 @@ pub async fn login(
             Ok(api::signed_in(&user, tokens, &state.web))
         }
         Err(IdentityError::InvalidCredentials) => {
-            state.throttle.after_failure(&email).await?;
             state.metrics.login("invalid_credentials");
             Err(ApiError::InvalidCredentials)
         }
@@ -176,16 +175,14 @@ pub async fn validate(
     state: web::Data<AppState>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let user_id = caller.0.user_id;
-    let user = state
+    let profile = state
         .identity
-        .user(user_id)
+        .profile(caller.0.user_id)
         .await?
         .ok_or(ApiError::Unauthorized)?;
-    let memberships = state.identity.memberships(user_id).await?;
     Ok(api::no_store(StatusCode::OK).json(ValidateResponse {
         status: "active",
-        user: (&user).into(),
-        workspaces: memberships.iter().map(Into::into).collect(),
+        user: (&profile.user).into(),
+        workspaces: profile.memberships.iter().map(Into::into).collect(),
     }))
 }

@@ -4,6 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use serde::Serialize;
 use utoipa::{OpenApi as _, ToSchema};
+use utoipa_scalar::Scalar;
 
 use crate::api::{StatusResponse, no_store};
 use crate::error::{ApiError, ErrorBody};
@@ -107,4 +108,11 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     path = "/openapi.json",tag = "operations", responses((status = 200, description = "The OpenAPI document")))]
 pub async fn openapi_json() -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(ApiDoc::openapi()))
+}
+
+/// This API as a readable page (Scalar, over the same OpenAPI document).
+pub async fn docs() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .body(Scalar::new(ApiDoc::openapi()).title("authd API").to_html())
 }

@@ -31,8 +31,7 @@ pub struct PasskeyResponse {
     pub name: String,
     /// Registration time, RFC 3339.
     pub created_at: String,
-    /// Last sign-in with it, RFC 3339.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Last sign-in with it, RFC 3339; `null` until first used.
     pub last_used_at: Option<String>,
 }
 

@@ -21,6 +21,7 @@ api_tests!(
     wrong_password_and_unknown_email_get_the_same_answer,
     malformed_login_bodies_get_400,
     repeated_failures_lock_the_account_for_known_and_unknown_emails_alike,
+    concurrent_guesses_cannot_outrun_the_account_limit,
     too_many_attempts_from_one_ip_are_refused,
     behind_a_trusted_proxy_the_forwarded_client_is_limited,
     rate_limits_can_be_turned_off,
@@ -235,6 +236,32 @@ async fn repeated_failures_lock_the_account_for_known_and_unknown_emails_alike(a
     }
     app.clock.advance(Duration::minutes(15));
     assert_eq!(app.login(&known, PASSWORD).await.status, StatusCode::OK);
+}
+
+/// Ten guesses in flight at once against a limit of three: three are checked, seven refused, however the
+/// hashing of the first ones interleaves with the others.
+async fn concurrent_guesses_cannot_outrun_the_account_limit(app: TestApp) {
+    let app = app
+        .reconfigured(|s| s.rate_limit.login_failures_per_account = 3)
+        .await;
+    let email = unique_email();
+    app.register(&email).await;
+    let guesses = (0..10).map(|n| {
+        let password = format!("wrong guess number {n}");
+        let app = &app;
+        let email = &email;
+        async move { app.login(email, &password).await.status }
+    });
+    let statuses = futures_util::future::join_all(guesses).await;
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((checked, refused), (3, 7), "{statuses:?}");
 }
 
 async fn too_many_attempts_from_one_ip_are_refused(app: TestApp) {

@@ -1,6 +1,6 @@
 //! Health, readiness, published keys (and offline verification with them), docs, metrics, unknown routes.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{Method, StatusCode, header};
 use actix_web::test::TestRequest;
 use authd_session::TokenVerifier;
 use time::OffsetDateTime;
@@ -13,6 +13,7 @@ api_tests!(
     the_openapi_document_lists_every_endpoint_and_docs_render,
     metrics_count_requests_by_route,
     unknown_routes_and_wrong_methods_get_json_errors,
+    reads_answer_head_too,
 );
 
 async fn health_and_readiness_answer(app: TestApp) {
@@ -106,4 +107,35 @@ async fn unknown_routes_and_wrong_methods_get_json_errors(app: TestApp) {
     let wrong_method = app.call(TestRequest::get().uri("/auth/login")).await;
     assert_eq!(wrong_method.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(wrong_method.error(), "method_not_allowed");
+    assert_eq!(wrong_method.headers.get(header::ALLOW).unwrap(), "POST");
+    let wrong_read = app.call(TestRequest::put().uri("/healthz")).await;
+    assert_eq!(wrong_read.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_read.headers.get(header::ALLOW).unwrap(), "GET, HEAD");
+    let wrong_delete = app
+        .call(TestRequest::post().uri("/auth/providers/github"))
+        .await;
+    assert_eq!(wrong_delete.headers.get(header::ALLOW).unwrap(), "DELETE");
+}
+
+async fn reads_answer_head_too(app: TestApp) {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/auth/keys",
+        "/openapi.json",
+        "/docs",
+    ] {
+        let head = app
+            .call(TestRequest::default().method(Method::HEAD).uri(path))
+            .await;
+        assert_eq!(head.status, StatusCode::OK, "HEAD {path}");
+    }
+    let anonymous = app
+        .call(
+            TestRequest::default()
+                .method(Method::HEAD)
+                .uri("/auth/validate"),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }

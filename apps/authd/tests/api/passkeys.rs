@@ -298,6 +298,11 @@ async fn passkeys_are_listed_and_deleted_by_their_owner_only(app: TestApp) {
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(list.body.as_array().unwrap().len(), 1);
     assert_eq!(list.body[0]["name"], "Phone");
+    assert!(
+        list.body[0]["last_used_at"].is_null(),
+        "present, and null until first used: {}",
+        list.text
+    );
 
     let bob = app.register(&unique_email()).await.access_token();
     let delete = |token: &str, id: &str| {
