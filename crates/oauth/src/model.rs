@@ -7,6 +7,15 @@ use time::OffsetDateTime;
 
 use crate::RedirectPath;
 
+/// What the provider's redirect back carried besides `state`.
+#[derive(Debug)]
+pub enum ProviderReply {
+    /// An authorization code to exchange.
+    Code(Secret),
+    /// No code: the provider's `error` (the person declined, say), or a note that nothing came.
+    Refusal(String),
+}
+
 /// The providers authd can sign people in with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProviderKind {

@@ -8,7 +8,7 @@ use time::Duration;
 use crate::ports::{IdentityProvider, OAuthRepository};
 use crate::{
     AuthorizationRequest, LinkedIdentity, OAuthError, PendingAuthorization, ProviderIdentity,
-    ProviderKind, RedirectPath,
+    ProviderKind, ProviderReply, RedirectPath,
 };
 
 /// How flows behave, as configured.
@@ -121,8 +121,9 @@ where
         })
     }
 
-    /// Completes the callback: checks the state (single use, unexpired, this provider, this browser),
-    /// exchanges the code, and applies the rules.
+    /// Completes the callback: checks the state first (single use, unexpired, this provider, this browser;
+    /// whatever else the callback says, so a refusal also spends it), exchanges the code, and applies the
+    /// rules.
     ///
     /// # Errors
     /// [`OAuthError::InvalidState`], [`OAuthError::Refused`], [`OAuthError::Unavailable`],
@@ -130,19 +131,23 @@ where
     pub async fn complete(
         &self,
         kind: ProviderKind,
-        code: &Secret,
+        reply: ProviderReply,
         state: &str,
         binding: Option<&str>,
     ) -> Result<Completed, OAuthError> {
         let provider = self.provider(kind)?;
         let pending = self.take_pending(kind, state, binding).await?;
+        let code = match reply {
+            ProviderReply::Code(code) => code,
+            ProviderReply::Refusal(why) => return Err(OAuthError::Refused(why)),
+        };
         let request = AuthorizationRequest {
             redirect_uri: self.redirect_uri(kind),
             state: Secret::new(state),
             pkce_verifier: pending.pkce_verifier.clone(),
             nonce: pending.nonce.clone(),
         };
-        let identity = provider.exchange(code, &request).await?;
+        let identity = provider.exchange(&code, &request).await?;
         let (user, created) = match pending.link_user {
             Some(user) => (self.attach(user, &identity).await?, false),
             None => self.sign_in(&identity).await?,

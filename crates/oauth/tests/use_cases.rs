@@ -16,6 +16,7 @@ use authd_kernel::{OsRandom, Secret, UserId};
 use authd_oauth::ports::IdentityProvider;
 use authd_oauth::{
     AuthorizationRequest, OAuthError, OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind,
+    ProviderReply,
 };
 use authd_testkit::{FixedClock, MemoryOAuth, MemoryUsers, SeededRandom};
 use futures_util::FutureExt as _;
@@ -128,7 +129,7 @@ fn flow(
     .unwrap();
     run(w.service.complete(
         ProviderKind::GitHub,
-        &Secret::new("good"),
+        ProviderReply::Code(Secret::new("good")),
         &state_of(&begun.authorize_url),
         Some(begun.binding.expose()),
     ))
@@ -218,9 +219,12 @@ fn the_state_is_single_use_unexpired_and_bound_to_the_browser() {
     let w = world();
     *w.provider.identity.lock().unwrap() = Some(identity("1", "a@example.com", true));
     let complete = |state: &str, binding: Option<&str>| {
-        run(w
-            .service
-            .complete(ProviderKind::GitHub, &Secret::new("good"), state, binding))
+        run(w.service.complete(
+            ProviderKind::GitHub,
+            ProviderReply::Code(Secret::new("good")),
+            state,
+            binding,
+        ))
     };
     let begun = run(w.service.begin(ProviderKind::GitHub, None, None)).unwrap();
     let state = state_of(&begun.authorize_url);
@@ -311,7 +315,7 @@ fn a_provider_refusal_is_reported() {
     let begun = run(w.service.begin(ProviderKind::GitHub, None, None)).unwrap();
     let result = run(w.service.complete(
         ProviderKind::GitHub,
-        &Secret::new("bad"),
+        ProviderReply::Code(Secret::new("bad")),
         &state_of(&begun.authorize_url),
         Some(begun.binding.expose()),
     ));

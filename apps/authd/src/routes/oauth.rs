@@ -3,7 +3,7 @@
 use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use authd_kernel::Secret;
-use authd_oauth::ProviderKind;
+use authd_oauth::{ProviderKind, ProviderReply};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -135,23 +135,17 @@ pub async fn callback(
     let flow_state = flow_state
         .filter(|s| !s.is_empty())
         .ok_or(ApiError::InvalidState)?;
-    if error.is_some() {
-        // Spend the state so it cannot be replayed, then report the refusal.
-        let _ = state
-            .oauth
-            .complete(kind, &Secret::new(""), &flow_state, None)
-            .await;
-        return Err(ApiError::ProviderRefused);
-    }
-    let code = code
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| ApiError::InvalidRequest("missing code".into()))?;
+    let reply = match (code.filter(|c| !c.is_empty()), error) {
+        (Some(code), None) => ProviderReply::Code(Secret::new(code)),
+        (_, Some(error)) => ProviderReply::Refusal(format!("error={}", loggable(&error))),
+        (None, None) => ProviderReply::Refusal("neither a code nor an error".into()),
+    };
     let binding = req
         .cookie(OAUTH_BINDING_COOKIE)
         .map(|c| c.value().to_owned());
     let done = state
         .oauth
-        .complete(kind, &Secret::new(code), &flow_state, binding.as_deref())
+        .complete(kind, reply, &flow_state, binding.as_deref())
         .await?;
 
     let mut target = format!("{}{}", state.web.frontend_url, done.redirect_to.as_str());
@@ -226,4 +220,14 @@ pub async fn list(
         })
         .collect();
     Ok(no_store(StatusCode::OK).json(body))
+}
+
+/// The provider's `error` code as it may be logged: an OAuth error code is a short ASCII word
+/// (`access_denied`); anything else in that parameter is not echoed into the logs.
+fn loggable(error: &str) -> &str {
+    let is_code = error.len() <= 64
+        && error
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.');
+    if is_code { error } else { "unrecognised" }
 }

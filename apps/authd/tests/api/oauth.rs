@@ -22,6 +22,7 @@ api_tests!(
     the_state_must_be_intact_bound_to_the_browser_unused_and_fresh,
     redirect_to_must_be_a_relative_path,
     a_wrong_nonce_is_refused,
+    a_declined_sign_in_is_a_refusal_only_with_a_valid_state,
     a_provider_that_is_down_gives_502,
     unknown_and_disabled_providers_get_400,
     unlinking_keeps_the_last_way_in,
@@ -399,6 +400,58 @@ async fn a_wrong_nonce_is_refused(app: TestApp) {
     let refused = sign_in(&app, &provider, "google", None, "login").await;
     assert_eq!(refused.status, StatusCode::UNAUTHORIZED, "{}", refused.text);
     assert_eq!(refused.error(), "provider_refused");
+}
+
+/// The state is checked before anything else the callback carries: with a forged state, `error=` or a
+/// missing code are `invalid_state`; with the real one they are a refusal, and the state is spent.
+async fn a_declined_sign_in_is_a_refusal_only_with_a_valid_state(app: TestApp) {
+    let provider = start_provider().await;
+    let app = with_providers(app, &provider).await;
+    let begun = begin(&app, "/auth/github/login", None).await;
+    let at = |query: &str| {
+        TestRequest::get()
+            .uri(&format!("/auth/github/callback?{query}"))
+            .cookie(begun.binding.clone())
+    };
+    for forged in ["error=access_denied&state=forged", "state=forged"] {
+        let response = app.call(at(forged)).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{forged}");
+        assert_eq!(response.error(), "invalid_state", "{forged}");
+    }
+    let declined = app
+        .call(at(&format!("error=access_denied&state={}", begun.state())))
+        .await;
+    assert_eq!(
+        declined.status,
+        StatusCode::UNAUTHORIZED,
+        "{}",
+        declined.text
+    );
+    assert_eq!(declined.error(), "provider_refused");
+    let code = approve(&provider, &begun).await;
+    let replayed = app
+        .call(at(&format!(
+            "code={}&state={}",
+            code.expose(),
+            begun.state()
+        )))
+        .await;
+    assert_eq!(
+        replayed.error(),
+        "invalid_state",
+        "the refusal spent the state"
+    );
+
+    let begun = begin(&app, "/auth/github/login", None).await;
+    let empty = app
+        .call(
+            TestRequest::get()
+                .uri(&format!("/auth/github/callback?state={}", begun.state()))
+                .cookie(begun.binding.clone()),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNAUTHORIZED, "{}", empty.text);
+    assert_eq!(empty.error(), "provider_refused");
 }
 
 async fn a_provider_that_is_down_gives_502(app: TestApp) {
