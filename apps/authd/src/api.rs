@@ -217,6 +217,17 @@ pub struct MfaRequiredResponse {
     pub expires_in: i64,
 }
 
+/// What a first factor (password, passkey) earns: a full session, or a pending one that waits for the
+/// second factor. Documents the two shapes a sign-in's 200 may take.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SignInResponse {
+    /// Signed in.
+    Authenticated(AuthenticatedResponse),
+    /// Pending: finish at `/auth/mfa/verify` or `/auth/mfa/recovery-verify`.
+    MfaRequired(MfaRequiredResponse),
+}
+
 /// One provider linked to the caller's account.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinkedProviderResponse {

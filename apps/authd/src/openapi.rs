@@ -1,6 +1,8 @@
 //! The OpenAPI document, generated from the handlers' annotations.
 
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
 use crate::routes::{mfa, native, oauth, ops, passkeys, reset};
@@ -41,7 +43,7 @@ use crate::routes::{mfa, native, oauth, ops, passkeys, reset};
         ops::metrics,
         ops::openapi_json,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &ForbiddenOrigin),
     tags(
         (name = "native", description = "Email and password authentication and sessions"),
         (name = "password reset", description = "Reset a forgotten password through an emailed link"),
@@ -72,4 +74,41 @@ impl Modify for Security {
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("access_token"))),
         );
     }
+}
+
+/// Every state-changing operation may meet the CSRF check (`csrf.rs`), which sits in front of all of them:
+/// documented once here instead of on each handler.
+struct ForbiddenOrigin;
+
+impl Modify for ForbiddenOrigin {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let forbidden = ResponseBuilder::new()
+            .description(
+                "forbidden_origin: a cookie-authenticated request from an origin that is not allowed",
+            )
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        let state_changing = openapi
+            .paths
+            .paths
+            .values_mut()
+            .flat_map(|item| [item.post.as_mut(), item.delete.as_mut()])
+            .flatten();
+        for operation in state_changing {
+            add_response(operation, "403", &forbidden);
+        }
+    }
+}
+
+fn add_response(operation: &mut Operation, status: &str, response: &utoipa::openapi::Response) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| response.clone().into());
 }

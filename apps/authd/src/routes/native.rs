@@ -7,8 +7,8 @@ use authd_kernel::Secret;
 use authd_session::MfaStatus;
 
 use crate::api::{
-    self, AuthenticatedResponse, LoginBody, RefreshBody, RegisterBody, SecretField, StatusResponse,
-    ValidateResponse,
+    self, AuthenticatedResponse, LoginBody, RefreshBody, RegisterBody, SecretField, SignInResponse,
+    StatusResponse, ValidateResponse,
 };
 use crate::auth::{FullSession, access_token, start_session};
 use crate::client_ip::client_ip;
@@ -59,7 +59,7 @@ pub async fn register(
     tag = "native",
     request_body = LoginBody,
     responses(
-        (status = 200, description = "Signed in, or (`MfaRequiredResponse`) a pending session waiting for the second factor", body = AuthenticatedResponse),
+        (status = 200, description = "Signed in, or (`MfaRequiredResponse`) a pending session waiting for the second factor", body = SignInResponse),
         (status = 400, description = "Malformed body", body = ErrorBody),
         (status = 401, description = "invalid_credentials", body = ErrorBody),
         (status = 429, description = "rate_limited, with Retry-After", body = ErrorBody),

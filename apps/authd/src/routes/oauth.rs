@@ -53,6 +53,7 @@ fn provider_of(path: &str) -> Result<ProviderKind, ApiError> {
     responses(
         (status = 307, description = "Redirect to the provider"),
         (status = 400, description = "unknown_provider or invalid_redirect", body = ErrorBody),
+        (status = 502, description = "provider_unavailable: the OpenID Connect discovery failed", body = ErrorBody),
     )
 )]
 pub async fn login(
@@ -74,6 +75,7 @@ pub async fn login(
         (status = 307, description = "Redirect to the provider"),
         (status = 400, description = "unknown_provider or invalid_redirect", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
+        (status = 502, description = "provider_unavailable: the OpenID Connect discovery failed", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
 )]

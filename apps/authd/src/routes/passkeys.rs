@@ -9,7 +9,7 @@ use authd_passkey::{PasskeyId, StoredPasskey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::api::{self, AuthenticatedResponse, StatusResponse, no_store, rfc3339};
+use crate::api::{self, SignInResponse, StatusResponse, no_store, rfc3339};
 use crate::auth::{FullSession, start_session};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody};
@@ -59,7 +59,7 @@ fn options(json: String) -> HttpResponse {
     path = "/auth/passkeys/register-challenge",
     tag = "passkeys",
     responses(
-        (status = 200, description = "PublicKeyCredentialCreationOptions under `publicKey`"),
+        (status = 200, description = "PublicKeyCredentialCreationOptions under `publicKey`", body = Object),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
     ),
     security(("bearer" = []), ("cookie" = []))
@@ -120,7 +120,7 @@ pub async fn register(
     tag = "passkeys",
     request_body(content = LoginChallengeBody, description = "Optional"),
     responses(
-        (status = 200, description = "PublicKeyCredentialRequestOptions under `publicKey`"),
+        (status = 200, description = "PublicKeyCredentialRequestOptions under `publicKey`", body = Object),
         (status = 400, description = "invalid_request", body = ErrorBody),
     )
 )]
@@ -143,7 +143,7 @@ pub async fn login_challenge(
     tag = "passkeys",
     request_body(content = Object, description = "PublicKeyCredential JSON"),
     responses(
-        (status = 200, description = "Signed in, or (`MfaRequiredResponse`) a pending session", body = AuthenticatedResponse),
+        (status = 200, description = "Signed in, or (`MfaRequiredResponse`) a pending session", body = SignInResponse),
         (status = 400, description = "invalid_request", body = ErrorBody),
         (status = 401, description = "passkey_refused", body = ErrorBody),
     )

@@ -74,6 +74,7 @@ async fn queue_reset_email(state: std::sync::Arc<AppState>, email: Email, reques
     responses(
         (status = 200, description = "Password changed; all sessions revoked", body = StatusResponse),
         (status = 400, description = "invalid_token, weak_password or invalid_request", body = ErrorBody),
+        (status = 503, description = "Password hashing saturated; retry (the token is not spent)", body = ErrorBody),
     )
 )]
 pub async fn reset_password(

@@ -70,12 +70,49 @@ async fn the_openapi_document_lists_every_endpoint_and_docs_render(app: TestApp)
         ("/readyz", "get"),
         ("/metrics", "get"),
         ("/openapi.json", "get"),
+        ("/auth/forgot-password", "post"),
+        ("/auth/reset-password", "post"),
+        ("/auth/mfa/setup", "post"),
+        ("/auth/mfa/confirm", "post"),
+        ("/auth/mfa/verify", "post"),
+        ("/auth/mfa/recovery-verify", "post"),
+        ("/auth/mfa/disable", "post"),
+        ("/auth/mfa/recovery-codes", "post"),
+        ("/auth/mfa/recovery-codes/regenerate", "post"),
+        ("/auth/passkeys/register-challenge", "post"),
+        ("/auth/passkeys/register", "post"),
+        ("/auth/passkeys/login-challenge", "post"),
+        ("/auth/passkeys/login", "post"),
+        ("/auth/passkeys", "get"),
+        ("/auth/passkeys/{passkey_id}", "delete"),
+        ("/auth/{provider}/login", "get"),
+        ("/auth/{provider}/link", "get"),
+        ("/auth/{provider}/callback", "get"),
+        ("/auth/providers/{provider}", "delete"),
+        ("/auth/providers", "get"),
     ] {
         assert!(
             paths.get(path).and_then(|p| p.get(method)).is_some(),
             "{method} {path} missing"
         );
     }
+    for (path, item) in paths {
+        for method in ["post", "delete"] {
+            if let Some(operation) = item.get(method) {
+                assert!(
+                    operation["responses"].get("403").is_some(),
+                    "{method} {path} does not document forbidden_origin"
+                );
+            }
+        }
+    }
+    let login_ok = &paths["/auth/login"]["post"]["responses"]["200"]["content"]["application/json"];
+    assert_eq!(
+        login_ok["schema"]["$ref"], "#/components/schemas/SignInResponse",
+        "login answers either shape"
+    );
+    let shapes = &doc.body["components"]["schemas"]["SignInResponse"]["oneOf"];
+    assert_eq!(shapes.as_array().map(Vec::len), Some(2), "{shapes}");
     let docs = app.call(TestRequest::get().uri("/docs")).await;
     assert_eq!(docs.status, StatusCode::OK);
     assert!(docs.text.contains("<html") && docs.text.contains("/auth/login"));
