@@ -82,6 +82,9 @@ pub struct ServerSettings {
     pub workers: usize,
     /// Largest accepted JSON body, in bytes.
     pub max_body_bytes: usize,
+    /// Seconds a client may take to send a request body once its headers arrived; a body still incomplete
+    /// then gets 408 (a trickled body must not hold a connection forever).
+    pub body_timeout_secs: u32,
 }
 
 impl Default for ServerSettings {
@@ -94,6 +97,7 @@ impl Default for ServerSettings {
             trusted_proxies: Vec::new(),
             workers: 0,
             max_body_bytes: 64 * 1024,
+            body_timeout_secs: 10,
         }
     }
 }
@@ -560,6 +564,12 @@ impl Settings {
         self.trusted_proxies()?;
         if self.server.max_body_bytes < 1024 {
             return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if !(1..=300).contains(&self.server.body_timeout_secs) {
+            return Err(invalid(
+                "server.body_timeout_secs",
+                "must be between 1 and 300",
+            ));
         }
         scrypt_params_valid(&self.password)?;
         if self.password.hash_queue == 0 {

@@ -122,6 +122,9 @@ pub enum ApiError {
         /// The methods it does take, for the `Allow` header.
         allow: &'static str,
     },
+    /// The request body did not arrive in time.
+    #[error("the request body took too long to arrive")]
+    RequestTimeout,
     /// Too many attempts; retry after this many seconds.
     #[error("too many attempts; try again later")]
     RateLimited {
@@ -167,6 +170,7 @@ impl ApiError {
             Self::ForbiddenOrigin => "forbidden_origin",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::RequestTimeout => "request_timeout",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "unavailable",
             Self::Internal(_) => "internal_error",
@@ -211,6 +215,7 @@ impl ResponseError for ApiError {
             Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -434,6 +439,7 @@ mod tests {
                 "rate_limited",
             ),
             (ApiError::Busy, 503, "unavailable"),
+            (ApiError::RequestTimeout, 408, "request_timeout"),
         ];
         for (err, status, code) in cases {
             let (got_status, body, _) = rendered(err).await;

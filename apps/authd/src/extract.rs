@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -11,6 +12,10 @@ use actix_web::{FromRequest, HttpRequest, web};
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Only used when no state is registered (never in the service itself).
+const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A JSON body, required.
 #[derive(Debug)]
@@ -28,9 +33,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = is_json(req);
-        let bytes = web::Bytes::from_request(req, payload);
+        let bytes = body(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|_| too_large())?;
+            let bytes = bytes.await?;
             if !is_json {
                 return Err(ApiError::InvalidRequest(
                     "Content-Type must be application/json".into(),
@@ -46,9 +51,9 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T
     type Future = BoxedFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let bytes = web::Bytes::from_request(req, payload);
+        let bytes = body(req, payload);
         Box::pin(async move {
-            let bytes = bytes.await.map_err(|_| too_large())?;
+            let bytes = bytes.await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Self(T::default()));
             }
@@ -57,8 +62,24 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T
     }
 }
 
-fn too_large() -> ApiError {
-    ApiError::InvalidRequest("request body is too large or could not be read".into())
+/// The whole body, within the configured size and time.
+fn body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> impl Future<Output = Result<web::Bytes, ApiError>> + use<> {
+    let timeout = req
+        .app_data::<web::Data<AppState>>()
+        .map_or(DEFAULT_BODY_TIMEOUT, |state| state.web.body_timeout);
+    let bytes = web::Bytes::from_request(req, payload);
+    async move {
+        match actix_web::rt::time::timeout(timeout, bytes).await {
+            Ok(Ok(bytes)) => Ok(bytes),
+            Ok(Err(_)) => Err(ApiError::InvalidRequest(
+                "request body is too large or could not be read".into(),
+            )),
+            Err(_) => Err(ApiError::RequestTimeout),
+        }
+    }
 }
 
 fn is_json(req: &HttpRequest) -> bool {

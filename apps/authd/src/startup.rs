@@ -141,6 +141,7 @@ pub async fn build_state(
             trusted_proxies: settings.trusted_proxies()?,
             refresh_ttl_secs: settings.tokens.refresh_ttl_secs.into(),
             max_body_bytes: settings.server.max_body_bytes,
+            body_timeout: StdDuration::from_secs(settings.server.body_timeout_secs.into()),
             frontend_url: settings
                 .server
                 .frontend_url

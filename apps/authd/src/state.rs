@@ -46,6 +46,8 @@ pub struct WebSettings {
     pub refresh_ttl_secs: i64,
     /// Largest JSON body accepted.
     pub max_body_bytes: usize,
+    /// How long reading a request body may take.
+    pub body_timeout: std::time::Duration,
     /// Where browser redirects land.
     pub frontend_url: String,
     /// Lifetime of the OAuth browser-binding cookie, in seconds.

@@ -169,7 +169,11 @@ impl TestApp {
     }
 
     pub async fn call_from(&self, req: TestRequest, peer: SocketAddr) -> TestResponse {
-        let req = req.peer_addr(peer).to_request();
+        self.send(req.peer_addr(peer).to_request()).await
+    }
+
+    /// A request built by hand (e.g. with a body that is still streaming).
+    pub async fn send(&self, req: actix_http::Request) -> TestResponse {
         let response = self.service.call(req).await.expect("service answered");
         let status = response.status();
         let headers = response.headers().clone();

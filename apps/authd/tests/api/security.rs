@@ -3,6 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::test::TestRequest;
+use actix_web::web;
 
 use crate::helpers::{FRONTEND, PASSWORD, TestApp, bearer, unique_email};
 
@@ -11,6 +12,7 @@ api_tests!(
     requests_without_cookies_are_not_subject_to_the_origin_check,
     cors_answers_allowed_origins_only,
     tokens_survive_a_restart_and_work_on_a_second_instance,
+    a_trickled_body_times_out_with_408,
 );
 
 async fn cookie_authenticated_writes_from_a_foreign_origin_are_refused(app: TestApp) {
@@ -162,4 +164,27 @@ async fn tokens_survive_a_restart_and_work_on_a_second_instance(app: TestApp) {
         StatusCode::UNAUTHORIZED
     );
     let _ = bearer;
+}
+
+/// A client that sends headers and then only part of its body gets 408 once the body timeout passes,
+/// instead of holding the request (and its connection) open for ever.
+async fn a_trickled_body_times_out_with_408(app: TestApp) {
+    let app = app.reconfigured(|s| s.server.body_timeout_secs = 1).await;
+    let (mut sender, payload) = actix_http::h1::Payload::create(false);
+    sender.feed_data(web::Bytes::from_static(br#"{"email":"#));
+    let request = TestRequest::post()
+        .uri("/auth/login")
+        .insert_header((header::CONTENT_TYPE, "application/json"))
+        .insert_header((header::CONTENT_LENGTH, "100"))
+        .to_request();
+    let (request, _) = request.replace_payload(actix_http::Payload::from(payload));
+    let response = app.send(request).await;
+    assert_eq!(
+        response.status,
+        StatusCode::REQUEST_TIMEOUT,
+        "{}",
+        response.text
+    );
+    assert_eq!(response.error(), "request_timeout");
+    drop(sender);
 }
