@@ -1,5 +1,5 @@
 //! The shared kernel of authd's domain crates: the clock and randomness ports, user ids, secret strings,
-//! opaque-token helpers and the storage error every repository port reports.
+//! opaque-token helpers, sealing of readable secrets, and the storage error every repository port reports.
 //!
 //! It depends on nothing but small pure crates, so every domain crate (and every service that reuses one)
 //! can depend on it freely.
@@ -7,6 +7,7 @@
 mod clock;
 mod id;
 mod random;
+pub mod sealing;
 mod secret;
 mod store_error;
 mod token;
@@ -14,6 +15,7 @@ mod token;
 pub use clock::{Clock, SystemClock};
 pub use id::{UserId, new_uuid};
 pub use random::{OsRandom, Random};
+pub use sealing::SealingKey;
 pub use secret::Secret;
 pub use store_error::StoreError;
 pub use token::{OpaqueToken, TokenHash, constant_time_eq};

@@ -1,5 +1,5 @@
-//! Encryption of TOTP secrets at rest: XChaCha20-Poly1305 with the service's 32-byte key, a random
-//! 24-byte nonce per encryption, and the user id as associated data.
+//! Encryption of TOTP secrets at rest: the kernel's [`SealingKey`] (XChaCha20-Poly1305 with the service's
+//! 32-byte key and a random 24-byte nonce per encryption), with the user id as associated data.
 //!
 //! A TOTP secret cannot be hashed like a password (the server needs it to compute codes), so a database
 //! dump must not be enough to mint codes: the key lives in configuration, not next to the rows. Binding
@@ -7,31 +7,28 @@
 
 use std::fmt;
 
-use authd_kernel::{Random, UserId};
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
-use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
+use authd_kernel::{Random, SealingKey, UserId};
 
 use crate::{EncryptedSecret, MfaError};
 
-/// Bytes of nonce at the front of every [`EncryptedSecret`]. 192 bits, so random nonces never collide in
-/// practice, whatever the number of encryptions under one key.
-const NONCE_LEN: usize = 24;
-
-/// Bytes of Poly1305 tag at the end of every [`EncryptedSecret`].
-const TAG_LEN: usize = 16;
+#[cfg(test)]
+use authd_kernel::sealing::{NONCE_LEN, TAG_LEN};
 
 /// Authenticated encryption of TOTP secrets with one key. `Debug` never shows the key.
 #[derive(Clone)]
 pub struct SecretCipher {
-    aead: XChaCha20Poly1305,
+    key: SealingKey,
 }
 
 impl SecretCipher {
     /// A cipher with this key.
     pub fn new(key: [u8; 32]) -> Self {
-        Self {
-            aead: XChaCha20Poly1305::new(&Key::from(key)),
-        }
+        Self::with_key(SealingKey::new(key))
+    }
+
+    /// A cipher over the service's sealing key.
+    pub fn with_key(key: SealingKey) -> Self {
+        Self { key }
     }
 
     /// A cipher from the configured key: exactly 64 hex characters (either case).
@@ -39,42 +36,23 @@ impl SecretCipher {
     /// # Errors
     /// [`MfaError::Crypto`] when the text is not 64 hex characters; the message never repeats the input.
     pub fn from_hex(hex: &str) -> Result<Self, MfaError> {
-        let mut key = [0u8; 32];
-        if hex.len() != 64 || hex::decode_to_slice(hex, &mut key).is_err() {
-            return Err(MfaError::Crypto(
-                "the encryption key must be 64 hexadecimal characters (32 bytes)".into(),
-            ));
-        }
-        Ok(Self::new(key))
+        SealingKey::from_hex(hex)
+            .map(Self::with_key)
+            .ok_or_else(|| {
+                MfaError::Crypto(
+                    "the encryption key must be 64 hexadecimal characters (32 bytes)".into(),
+                )
+            })
     }
 
     /// A fresh key from the injected random source (for a first start without a configured key).
     pub fn generate_key(random: &impl Random) -> [u8; 32] {
-        random.bytes()
+        SealingKey::generate(random)
     }
 
     /// Encrypts `plaintext` for `user`: `nonce || ciphertext || tag`.
     pub fn encrypt(&self, user: UserId, plaintext: &[u8], random: &impl Random) -> EncryptedSecret {
-        let nonce: [u8; NONCE_LEN] = random.bytes();
-        let aad = associated_data(user);
-        let payload = Payload {
-            msg: plaintext,
-            aad: &aad,
-        };
-        // XChaCha20-Poly1305 refuses only messages of 256 GiB or more; a TOTP secret is 20 bytes, so this
-        // cannot fail for any input that fits in memory next to its ciphertext.
-        #[expect(
-            clippy::expect_used,
-            reason = "the only failure is a plaintext over 256 GiB"
-        )]
-        let sealed = self
-            .aead
-            .encrypt(&XNonce::from(nonce), payload)
-            .expect("XChaCha20-Poly1305 encrypts anything under 256 GiB");
-        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        EncryptedSecret(out)
+        EncryptedSecret(self.key.seal(&associated_data(user), plaintext, random))
     }
 
     /// Decrypts what [`SecretCipher::encrypt`] produced for the same user under the same key.
@@ -83,20 +61,9 @@ impl SecretCipher {
     /// [`MfaError::Crypto`] when the bytes are too short, were altered, belong to another user, or were
     /// encrypted under another key (these are indistinguishable by design).
     pub fn decrypt(&self, user: UserId, secret: &EncryptedSecret) -> Result<Vec<u8>, MfaError> {
-        if secret.0.len() < NONCE_LEN + TAG_LEN {
-            return Err(MfaError::Crypto("encrypted secret too short".into()));
-        }
-        let (nonce, sealed) = secret.0.split_at(NONCE_LEN);
-        let nonce = <[u8; NONCE_LEN]>::try_from(nonce)
-            .map_err(|_| MfaError::Crypto("encrypted secret too short".into()))?;
-        let aad = associated_data(user);
-        let payload = Payload {
-            msg: sealed,
-            aad: &aad,
-        };
-        self.aead
-            .decrypt(&XNonce::from(nonce), payload)
-            .map_err(|_| {
+        self.key
+            .open(&associated_data(user), &secret.0)
+            .ok_or_else(|| {
                 MfaError::Crypto(
                     "authentication failed (wrong key, another user's row, or altered data)".into(),
                 )

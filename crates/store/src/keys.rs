@@ -26,7 +26,7 @@ impl KeyRow {
             u32::try_from(self.kid).map_err(|_| StoreError::message("negative signing key id"))?;
         Ok(StoredSigningKey {
             kid: KeyId(kid),
-            private_key_hex: Secret::new(self.private_key),
+            private_key: Secret::new(self.private_key),
             active: self.active,
             created_at: from_db(self.created_at),
         })
@@ -58,7 +58,7 @@ impl SigningKeyRepository for Store {
         let row = KeyRow {
             kid: i32::try_from(candidate.kid.0)
                 .map_err(|_| StoreError::message("signing key id too large"))?,
-            private_key: candidate.private_key_hex.expose().to_owned(),
+            private_key: candidate.private_key.expose().to_owned(),
             active: candidate.active,
             created_at: to_db(candidate.created_at),
         };

@@ -322,7 +322,7 @@ async fn revoking_sessions_one_or_all(store: Store) {
 async fn the_first_signing_key_wins_and_later_candidates_are_ignored(store: Store) {
     let candidate = |hex: &str| StoredSigningKey {
         kid: KeyId(1),
-        private_key_hex: Secret::new(hex),
+        private_key: Secret::new(hex),
         active: true,
         created_at: T0,
     };
@@ -336,7 +336,7 @@ async fn the_first_signing_key_wins_and_later_candidates_are_ignored(store: Stor
         .unwrap();
     assert_eq!(first.len(), 1);
     assert_eq!(second.len(), 1);
-    assert_eq!(second[0].private_key_hex.expose(), "ab".repeat(32));
+    assert_eq!(second[0].private_key.expose(), "ab".repeat(32));
     assert_eq!(second[0].kid, KeyId(1));
     assert!(second[0].active);
 }

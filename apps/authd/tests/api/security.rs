@@ -5,7 +5,15 @@ use actix_web::http::header;
 use actix_web::test::TestRequest;
 use actix_web::web;
 
-use crate::helpers::{FRONTEND, PASSWORD, TestApp, bearer, unique_email};
+use std::sync::Arc;
+
+use authd::startup::build_state;
+use authd_kernel::{SealingKey, Secret, SystemClock};
+use authd_session::ports::SigningKeyRepository as _;
+use authd_session::{KeyId, KeyRing, StoredSigningKey};
+use authd_store::testing::TestDatabase;
+
+use crate::helpers::{FRONTEND, PASSWORD, TestApp, bearer, test_settings, unique_email};
 
 api_tests!(
     cookie_authenticated_writes_from_a_foreign_origin_are_refused,
@@ -14,6 +22,29 @@ api_tests!(
     tokens_survive_a_restart_and_work_on_a_second_instance,
     a_trickled_body_times_out_with_408,
 );
+
+/// Needs a database no app has started on yet (the first start decides how the key is sealed).
+mod the_stored_signing_key_is_sealed {
+    use std::sync::Arc;
+
+    use authd_store::testing;
+
+    #[actix_web::test]
+    async fn sqlite() {
+        super::the_stored_signing_key_is_sealed_with_the_encryption_key(
+            Arc::new(testing::sqlite()),
+        )
+        .await;
+    }
+
+    #[actix_web::test]
+    async fn postgres() {
+        let Some(db) = testing::postgres_private() else {
+            return;
+        };
+        super::the_stored_signing_key_is_sealed_with_the_encryption_key(Arc::new(db)).await;
+    }
+}
 
 async fn cookie_authenticated_writes_from_a_foreign_origin_are_refused(app: TestApp) {
     let session = app.register(&unique_email()).await;
@@ -187,4 +218,39 @@ async fn a_trickled_body_times_out_with_408(app: TestApp) {
     );
     assert_eq!(response.error(), "request_timeout");
     drop(sender);
+}
+
+/// The generated signing key is stored sealed, not in clear; the tokens it signs verify on a restart with
+/// the same encryption key, and an instance given another encryption key refuses to start (naming the
+/// signing key) rather than sign with a key it cannot read.
+async fn the_stored_signing_key_is_sealed_with_the_encryption_key(db: Arc<TestDatabase>) {
+    let key = "5e".repeat(32);
+    let mut settings = test_settings(&db);
+    settings.secrets.encryption_key = Some(key.clone());
+    let first = TestApp::on(db.clone(), |s| *s = settings.clone()).await;
+    let session = first.register(&unique_email()).await;
+
+    let probe = StoredSigningKey {
+        kid: KeyId(99),
+        private_key: Secret::new("not stored: keys exist already"),
+        active: true,
+        created_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    let stored = first.store.load_or_insert(&probe).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let sealed = stored[0].private_key.expose();
+    assert!(sealed.starts_with("sealed:"), "stored in clear");
+    let ring = KeyRing::from_stored(&stored, &SealingKey::from_hex(&key).unwrap()).unwrap();
+    assert!(!sealed.contains(ring.active().private_key_hex().expose()));
+
+    let restarted = TestApp::on(db.clone(), |s| *s = settings.clone()).await;
+    let validated = restarted.validate_bearer(&session.access_token()).await;
+    assert_eq!(validated.status, StatusCode::OK, "{}", validated.text);
+
+    settings.secrets.encryption_key = Some("a7".repeat(32));
+    let Err(refused) = build_state(&settings, Arc::new(SystemClock)).await else {
+        panic!("started with another encryption key");
+    };
+    let message = refused.to_string();
+    assert!(message.contains("signing key"), "{message}");
 }
