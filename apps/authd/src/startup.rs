@@ -5,6 +5,7 @@ use std::time::Duration as StdDuration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
@@ -216,8 +217,20 @@ pub fn app(
     App::new()
         .app_data(state)
         .app_data(web::PayloadConfig::new(max_body))
-        .app_data(web::PathConfig::default().error_handler(|err, _| invalid_request(&err)))
-        .app_data(web::QueryConfig::default().error_handler(|err, _| invalid_request(&err)))
+        .app_data(web::PathConfig::default().error_handler(|err, _| {
+            let detail = match &err {
+                PathError::Deserialize(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            invalid_request("path", &detail)
+        }))
+        .app_data(web::QueryConfig::default().error_handler(|err, _| {
+            let detail = match &err {
+                QueryPayloadError::Deserialize(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            invalid_request("query string", &detail)
+        }))
         .configure(routes::configure)
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
@@ -236,8 +249,9 @@ pub fn app(
         .wrap(TracingLogger::<RequestSpan>::new())
 }
 
-fn invalid_request(err: &dyn std::fmt::Display) -> actix_web::Error {
-    ApiError::InvalidRequest(format!("invalid request: {err}")).into()
+/// The framework's own words stay out of the message ("Query deserialize error: ..."): only what is wrong.
+fn invalid_request(part: &str, detail: &str) -> actix_web::Error {
+    ApiError::InvalidRequest(format!("invalid {part}: {detail}")).into()
 }
 
 /// Runs the service until SIGINT/SIGTERM.

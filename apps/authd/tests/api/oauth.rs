@@ -391,6 +391,15 @@ async fn redirect_to_must_be_a_relative_path(app: TestApp) {
         assert_eq!(response.status, StatusCode::BAD_REQUEST, "{target}");
         assert_eq!(response.error(), "invalid_redirect");
     }
+    let twice = app
+        .call(TestRequest::get().uri("/auth/github/login?redirect_to=/a&redirect_to=/b"))
+        .await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST);
+    assert_eq!(twice.error(), "invalid_request");
+    assert_eq!(
+        twice.body["message"],
+        "invalid query string: duplicate field `redirect_to`"
+    );
 }
 
 async fn a_wrong_nonce_is_refused(app: TestApp) {
