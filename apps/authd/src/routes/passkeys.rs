@@ -22,25 +22,41 @@ pub struct LoginChallengeBody {
     pub email: Option<String>,
 }
 
-/// A registered passkey.
+/// A passkey just registered: the contract's `{"id", "name", "created_at"}`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PasskeyResponse {
+pub struct RegisteredPasskeyResponse {
     /// authd's id of the passkey (for `DELETE /auth/passkeys/{id}`).
     pub id: String,
     /// Its name.
     pub name: String,
     /// Registration time, RFC 3339.
     pub created_at: String,
+}
+
+/// A passkey in the caller's list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeyResponse {
+    /// What registration answered.
+    #[serde(flatten)]
+    pub passkey: RegisteredPasskeyResponse,
     /// Last sign-in with it, RFC 3339; `null` until first used.
     pub last_used_at: Option<String>,
 }
 
-impl From<&StoredPasskey> for PasskeyResponse {
+impl From<&StoredPasskey> for RegisteredPasskeyResponse {
     fn from(p: &StoredPasskey) -> Self {
         Self {
             id: p.id.to_string(),
             name: p.name.clone(),
             created_at: rfc3339(p.created_at),
+        }
+    }
+}
+
+impl From<&StoredPasskey> for PasskeyResponse {
+    fn from(p: &StoredPasskey) -> Self {
+        Self {
+            passkey: p.into(),
             last_used_at: p.last_used_at.map(rfc3339),
         }
     }
@@ -84,7 +100,7 @@ pub async fn register_challenge(
     tag = "passkeys",
     request_body(content = Object, description = "PublicKeyCredential JSON plus an optional `name`"),
     responses(
-        (status = 200, body = PasskeyResponse),
+        (status = 200, body = RegisteredPasskeyResponse),
         (status = 400, description = "invalid_passkey, passkey_already_registered or invalid_request", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
     ),
@@ -110,7 +126,7 @@ pub async fn register(
         .await
         .map_err(ApiError::from_registration)?;
     tracing::info!(user_id = %caller.0.user_id, passkey_id = %passkey.id, "passkey registered");
-    Ok(no_store(StatusCode::OK).json(PasskeyResponse::from(&passkey)))
+    Ok(no_store(StatusCode::OK).json(RegisteredPasskeyResponse::from(&passkey)))
 }
 
 /// Options for `navigator.credentials.get()`; any discoverable credential of this site may answer.

@@ -90,6 +90,9 @@ async fn a_passkey_registers_and_signs_in_without_a_username(app: TestApp) {
         registered.body["id"].as_str().is_some()
             && registered.body["created_at"].as_str().is_some()
     );
+    let mut fields: Vec<_> = registered.body.as_object().unwrap().keys().collect();
+    fields.sort();
+    assert_eq!(fields, ["created_at", "id", "name"], "the contract's shape");
 
     let (_, signed_in) = sign_in(&app, &mut device).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
