@@ -37,3 +37,18 @@ migrate:
 # Load-test login and validate against a release binary (needs wrk); see docs/benchmarks.md.
 bench:
     scripts/bench.sh
+
+# The black-box contract suite (Python, over HTTP, against the real binary), on SQLite then PostgreSQL.
+# Needs python3 and the local PostgreSQL; installs its packages into target/blackbox-venv on first use.
+blackbox:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -p authd
+    venv=target/blackbox-venv
+    if [ ! -x "$venv/bin/pytest" ]; then
+      python3 -m venv "$venv"
+      "$venv/bin/pip" install -q -r apps/authd/tests/blackbox/requirements.txt
+    fi
+    for db in sqlite postgres; do
+      BB_DB=$db "$venv/bin/pytest" -q apps/authd/tests/blackbox/test_contract.py
+    done
