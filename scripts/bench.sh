@@ -36,5 +36,5 @@ LUA
 
 echo "== POST /auth/login (scrypt at the configured cost), $connections connections, $duration"
 wrk -t2 -c"$connections" -d"$duration" --latency -s "$dir/login.lua" "http://127.0.0.1:$port/auth/login"
-echo "== GET /auth/validate (Biscuit verification + session, user and workspace reads), $connections connections, $duration"
+echo "== GET /auth/validate (Biscuit verification, the session read, then the user with workspaces in one read), $connections connections, $duration"
 wrk -t2 -c"$connections" -d"$duration" --latency -H "Authorization: Bearer $token" "http://127.0.0.1:$port/auth/validate"

@@ -37,9 +37,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
         Box::pin(async move {
             let bytes = bytes.await?;
             if !is_json {
-                return Err(ApiError::InvalidRequest(
-                    "Content-Type must be application/json".into(),
-                ));
+                return Err(not_json());
             }
             parse(&bytes).map(Self)
         })
@@ -51,15 +49,25 @@ impl<T: DeserializeOwned + Default + 'static> FromRequest for OptionalJsonBody<T
     type Future = BoxedFuture<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = is_json(req);
         let bytes = body(req, payload);
         Box::pin(async move {
             let bytes = bytes.await?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Self(T::default()));
             }
+            // A body that is not declared JSON could come from a cross-site HTML form (text/plain), which
+            // needs no CORS preflight: refusing it stops login CSRF through a body-borne token.
+            if !is_json {
+                return Err(not_json());
+            }
             parse(&bytes).map(Self)
         })
     }
+}
+
+fn not_json() -> ApiError {
+    ApiError::InvalidRequest("Content-Type must be application/json".into())
 }
 
 /// The whole body, within the configured size and time.

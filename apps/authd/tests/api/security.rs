@@ -21,6 +21,7 @@ api_tests!(
     cors_answers_allowed_origins_only,
     tokens_survive_a_restart_and_work_on_a_second_instance,
     a_trickled_body_times_out_with_408,
+    a_cross_site_form_cannot_sign_a_browser_into_another_account,
 );
 
 /// Needs a database no app has started on yet (the first start decides how the key is sealed).
@@ -253,4 +254,43 @@ async fn the_stored_signing_key_is_sealed_with_the_encryption_key(db: Arc<TestDa
     };
     let message = refused.to_string();
     assert!(message.contains("signing key"), "{message}");
+}
+
+/// Login CSRF: a foreign page's HTML form (text/plain, no cookies, no preflight) posting the attacker's
+/// own refresh token must not get cookies set in the visitor's browser.
+async fn a_cross_site_form_cannot_sign_a_browser_into_another_account(app: TestApp) {
+    let attacker = app.register(&unique_email()).await;
+    let form = format!(
+        r#"{{"refresh_token":"{}","x":"="}}"#,
+        attacker.refresh_token()
+    );
+    let response = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/refresh")
+                .insert_header((header::CONTENT_TYPE, "text/plain"))
+                .insert_header((header::ORIGIN, "https://evil.example"))
+                .set_payload(form),
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        response.text
+    );
+    assert_eq!(response.error(), "invalid_request");
+    assert!(response.cookie("access_token").is_none());
+    let empty = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/refresh")
+                .insert_header((header::CONTENT_TYPE, "text/plain")),
+        )
+        .await;
+    assert_eq!(
+        empty.status,
+        StatusCode::UNAUTHORIZED,
+        "an empty body still reads the cookie"
+    );
 }
