@@ -220,6 +220,12 @@ pub struct RateLimitSettings {
     pub login_failures_per_account: u32,
     /// The per-account window.
     pub login_account_window_secs: u32,
+    /// Wrong second-factor codes (TOTP or recovery, at verify, recovery-verify or disable) allowed per user
+    /// per window, across all their sessions: what caps guessing by someone who has the password and
+    /// keeps opening new pending sessions.
+    pub mfa_failures_per_user: u32,
+    /// That window.
+    pub mfa_window_secs: u32,
 }
 
 impl Default for RateLimitSettings {
@@ -230,6 +236,8 @@ impl Default for RateLimitSettings {
             login_ip_window_secs: 300,
             login_failures_per_account: 10,
             login_account_window_secs: 900,
+            mfa_failures_per_user: 10,
+            mfa_window_secs: 900,
         }
     }
 }
@@ -596,6 +604,14 @@ impl Settings {
                 "rate_limit.login_failures_per_account",
                 self.rate_limit.login_failures_per_account,
             ),
+            (
+                "rate_limit.mfa_failures_per_user",
+                self.rate_limit.mfa_failures_per_user,
+            ),
+            (
+                "rate_limit.mfa_window_secs",
+                self.rate_limit.mfa_window_secs,
+            ),
         ] {
             if secs == 0 {
                 return Err(invalid(key, "must be greater than 0"));
@@ -603,6 +619,7 @@ impl Settings {
         }
         if self.rate_limit.login_ip_window_secs > 86_400
             || self.rate_limit.login_account_window_secs > 86_400
+            || self.rate_limit.mfa_window_secs > 86_400
         {
             return Err(invalid(
                 "rate_limit",

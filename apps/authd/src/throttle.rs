@@ -1,12 +1,12 @@
-//! Abuse limits: login attempts per client IP and failures per account; password-reset requests per client
-//! IP and per email address. Counters live in the database so every instance enforces the same limits.
+//! Abuse limits: login attempts per client IP and failures per account; wrong second-factor codes per user;
+//! password-reset requests per client IP and per email address. Counters live in the database so every instance enforces the same limits.
 //! Unknown emails are counted exactly like known ones, so the limits reveal nothing about which accounts
 //! exist.
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use authd_kernel::{Clock, StoreError, TokenHash};
+use authd_kernel::{Clock, StoreError, TokenHash, UserId};
 use authd_store::{RateWindow, Store};
 use time::{Duration, OffsetDateTime};
 
@@ -110,6 +110,37 @@ impl Throttle {
         refuse_over(state, self.settings.login_failures_per_account, now)
     }
 
+    /// Counts a second-factor attempt against the user (before its code is checked, as for logins) and
+    /// refuses it over the per-user limit.
+    ///
+    /// # Errors
+    /// [`ApiError::RateLimited`], or a storage failure.
+    pub async fn before_second_factor(&self, user: UserId) -> Result<(), ApiError> {
+        if !self.settings.enabled {
+            return Ok(());
+        }
+        let now = self.clock.now();
+        let window = secs(self.settings.mfa_window_secs);
+        let state = self
+            .store
+            .hit_rate_limit(&second_factor_bucket(user), window, now)
+            .await?;
+        refuse_over(state, self.settings.mfa_failures_per_user, now)
+    }
+
+    /// Forgets the user's wrong second-factor codes after a right one.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn after_second_factor(&self, user: UserId) -> Result<(), StoreError> {
+        if self.settings.enabled {
+            self.store
+                .clear_rate_limit(&second_factor_bucket(user))
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Forgets the account's failures after a successful login (its own attempt included).
     ///
     /// # Errors
@@ -125,6 +156,10 @@ impl Throttle {
 /// The account's bucket is keyed by a hash of the normalised email, so attempted addresses are not stored.
 fn account_bucket(email: &str) -> String {
     format!("login:account:{}", email_key(email))
+}
+
+fn second_factor_bucket(user: UserId) -> String {
+    format!("mfa:user:{user}")
 }
 
 fn email_key(email: &str) -> String {

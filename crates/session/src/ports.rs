@@ -61,14 +61,16 @@ pub trait SessionRepository: Send + Sync {
         refresh: &RefreshRecord,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Counts one wrong second-factor code against a session and returns the new count, atomically.
+    /// Counts one second-factor attempt against a pending, unrevoked session, atomically and only while
+    /// fewer than `limit` were counted; returns the new count, or `None` (nothing counted) otherwise.
     ///
     /// # Errors
     /// A storage failure.
-    fn add_mfa_failure(
+    fn reserve_mfa_attempt(
         &self,
         id: SessionId,
-    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+        limit: u32,
+    ) -> impl Future<Output = Result<Option<u32>, StoreError>> + Send;
 
     /// Revokes one session (idempotent).
     ///

@@ -56,6 +56,17 @@ pub struct Authenticated {
     pub mfa: MfaStatus,
 }
 
+/// One second-factor attempt on a pending session, counted before its code is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MfaAttempt {
+    /// The pending session.
+    pub session_id: SessionId,
+    /// Which attempt this is (1-based).
+    pub number: u32,
+    /// The most the session allows.
+    pub limit: u32,
+}
+
 /// The session use cases over their ports.
 #[derive(Debug, Clone)]
 pub struct SessionService<S, C, R> {
@@ -241,22 +252,38 @@ where
         self.tokens_for(&promoted, now, Some(refresh.secret))
     }
 
-    /// Counts a wrong second-factor code on a pending session; at `limit` wrong codes the session is
-    /// revoked. Returns whether it was.
+    /// Opens one second-factor attempt on a pending session, before its code is checked, so that however
+    /// many arrive at once at most `limit` codes are ever checked per session. `None` when the session is
+    /// not a live pending one or has used its `limit`.
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn record_mfa_failure(
+    pub async fn begin_mfa_attempt(
         &self,
         id: SessionId,
         limit: u32,
-    ) -> Result<bool, SessionError> {
-        let failures = self.sessions.add_mfa_failure(id).await?;
-        if failures < limit {
+    ) -> Result<Option<MfaAttempt>, SessionError> {
+        let number = self.sessions.reserve_mfa_attempt(id, limit).await?;
+        Ok(number.map(|number| MfaAttempt {
+            session_id: id,
+            number,
+            limit,
+        }))
+    }
+
+    /// Records that the attempt's code was wrong: the last allowed attempt revokes the pending session.
+    /// Returns whether it did.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn fail_mfa_attempt(&self, attempt: MfaAttempt) -> Result<bool, SessionError> {
+        if attempt.number < attempt.limit {
             return Ok(false);
         }
-        tracing::warn!(session_id = %id, failures, "too many wrong second-factor codes; revoking the pending session");
-        self.sessions.revoke(id, self.clock.now()).await?;
+        tracing::warn!(session_id = %attempt.session_id, failures = attempt.number, "too many wrong second-factor codes; revoking the pending session");
+        self.sessions
+            .revoke(attempt.session_id, self.clock.now())
+            .await?;
         Ok(true)
     }
 

@@ -204,11 +204,40 @@ fn the_fifth_wrong_code_revokes_the_pending_session() {
     let w = world();
     let pending = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
     for _ in 0..4 {
-        assert!(!run(w.service.record_mfa_failure(pending.session_id, 5)).unwrap());
+        let attempt = run(w.service.begin_mfa_attempt(pending.session_id, 5))
+            .unwrap()
+            .unwrap();
+        assert!(!run(w.service.fail_mfa_attempt(attempt)).unwrap());
     }
-    assert!(run(w.service.record_mfa_failure(pending.session_id, 5)).unwrap());
+    let fifth = run(w.service.begin_mfa_attempt(pending.session_id, 5))
+        .unwrap()
+        .unwrap();
+    assert!(run(w.service.fail_mfa_attempt(fifth)).unwrap());
     assert!(run(w.service.authenticate(pending.access_token.expose())).is_err());
     assert!(run(w.service.complete_mfa(pending.session_id)).is_err());
+    assert!(
+        run(w.service.begin_mfa_attempt(pending.session_id, 5))
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[test]
+fn attempts_in_flight_at_once_are_capped_before_any_code_is_checked() {
+    let w = world();
+    let pending = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
+    // Ten attempts opened before any of them is judged: only five get to check a code.
+    let opened: Vec<_> = (0..10)
+        .map(|_| run(w.service.begin_mfa_attempt(pending.session_id, 5)).unwrap())
+        .collect();
+    assert_eq!(opened.iter().filter(|a| a.is_some()).count(), 5);
+    let full = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    assert!(
+        run(w.service.begin_mfa_attempt(full.session_id, 5))
+            .unwrap()
+            .is_none(),
+        "only pending sessions take second-factor attempts"
+    );
 }
 
 #[test]

@@ -207,20 +207,30 @@ impl SessionRepository for Store {
         })
     }
 
-    async fn add_mfa_failure(&self, id: SessionId) -> Result<u32, StoreError> {
+    /// One conditional UPDATE: concurrent attempts cannot all see room under the limit.
+    async fn reserve_mfa_attempt(
+        &self,
+        id: SessionId,
+        limit: u32,
+    ) -> Result<Option<u32>, StoreError> {
         let id = id.to_string();
-        let failures: Option<i32> = with_conn!(self, |conn| {
-            diesel::update(sessions::table.find(&id))
-                .set(sessions::mfa_failures.eq(sessions::mfa_failures + 1))
-                .returning(sessions::mfa_failures)
-                .get_result(conn)
-                .await
-                .optional()
-                .map_err(db_error)
+        let limit = i32::try_from(limit).unwrap_or(i32::MAX);
+        let count: Option<i32> = with_conn!(self, |conn| {
+            diesel::update(
+                sessions::table
+                    .find(&id)
+                    .filter(sessions::mfa.eq(MfaStatus::Pending.as_str()))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::mfa_failures.lt(limit)),
+            )
+            .set(sessions::mfa_failures.eq(sessions::mfa_failures + 1))
+            .returning(sessions::mfa_failures)
+            .get_result(conn)
+            .await
+            .optional()
+            .map_err(db_error)
         })?;
-        Ok(failures
-            .and_then(|f| u32::try_from(f).ok())
-            .unwrap_or(u32::MAX))
+        Ok(count.and_then(|c| u32::try_from(c).ok()))
     }
 
     async fn revoke(&self, id: SessionId, now: OffsetDateTime) -> Result<(), StoreError> {

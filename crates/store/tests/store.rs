@@ -814,8 +814,23 @@ mod mfa_and_pending_sessions {
             ..super::session(&user)
         };
         store.create(&pending, None).await.unwrap();
-        assert_eq!(store.add_mfa_failure(pending.id).await.unwrap(), 1);
-        assert_eq!(store.add_mfa_failure(pending.id).await.unwrap(), 2);
+        assert_eq!(
+            store.reserve_mfa_attempt(pending.id, 2).await.unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            store.reserve_mfa_attempt(pending.id, 2).await.unwrap(),
+            Some(2)
+        );
+        assert_eq!(
+            store.reserve_mfa_attempt(pending.id, 2).await.unwrap(),
+            None,
+            "the limit holds"
+        );
+        assert_eq!(
+            store.reserve_mfa_attempt(pending.id, 5).await.unwrap(),
+            Some(3)
+        );
         let refresh = RefreshRecord {
             hash: OpaqueToken::generate(&OsRandom).hash,
             session_id: pending.id,
@@ -824,6 +839,11 @@ mod mfa_and_pending_sessions {
             used_at: None,
         };
         assert!(store.promote(pending.id, &refresh).await.unwrap());
+        assert_eq!(
+            store.reserve_mfa_attempt(pending.id, 5).await.unwrap(),
+            None,
+            "a verified session takes no second-factor attempts"
+        );
         let promoted = store.find(pending.id).await.unwrap().unwrap();
         assert_eq!(
             (promoted.mfa, promoted.expires_at),

@@ -103,9 +103,21 @@ impl SessionRepository for MemorySessions {
         Ok(true)
     }
 
-    async fn add_mfa_failure(&self, id: SessionId) -> Result<u32, StoreError> {
+    async fn reserve_mfa_attempt(
+        &self,
+        id: SessionId,
+        limit: u32,
+    ) -> Result<Option<u32>, StoreError> {
         let mut state = self.state();
+        let open = state
+            .sessions
+            .iter()
+            .any(|s| s.id == id && s.mfa == MfaStatus::Pending && s.revoked_at.is_none());
+        if !open {
+            return Ok(None);
+        }
         let count = match state.mfa_failures.iter_mut().find(|(s, _)| *s == id) {
+            Some((_, count)) if *count >= limit => return Ok(None),
             Some((_, count)) => {
                 *count += 1;
                 *count
@@ -115,7 +127,7 @@ impl SessionRepository for MemorySessions {
                 1
             }
         };
-        Ok(count)
+        Ok(Some(count))
     }
 
     async fn revoke(&self, id: SessionId, now: OffsetDateTime) -> Result<(), StoreError> {

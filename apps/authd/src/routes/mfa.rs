@@ -4,7 +4,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use authd_mfa::MfaError;
-use authd_session::{Authenticated, MfaStatus};
+use authd_session::{Authenticated, MfaAttempt, MfaStatus};
 
 use crate::api::{
     self, AuthenticatedResponse, CodeBody, MfaSetupResponse, RecoveryCodesResponse, StatusResponse,
@@ -89,9 +89,9 @@ pub async fn verify(
     caller: AnySession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let pending = pending(caller)?;
-    let checked = state.mfa.verify(pending.user_id, &body.0.code).await;
-    complete_sign_in(&state, pending, checked).await
+    let attempt = begin_attempt(&state, caller).await?;
+    let checked = state.mfa.verify(attempt.caller.user_id, &body.0.code).await;
+    complete_sign_in(&state, attempt, checked).await
 }
 
 /// Completes a pending sign-in with a recovery code, which is spent.
@@ -112,33 +112,50 @@ pub async fn recovery_verify(
     caller: AnySession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let pending = pending(caller)?;
+    let attempt = begin_attempt(&state, caller).await?;
     let checked = state
         .mfa
-        .verify_recovery(pending.user_id, &body.0.code)
+        .verify_recovery(attempt.caller.user_id, &body.0.code)
         .await;
-    complete_sign_in(&state, pending, checked).await
+    complete_sign_in(&state, attempt, checked).await
 }
 
-fn pending(caller: AnySession) -> Result<Authenticated, ApiError> {
-    match caller.0.mfa {
-        MfaStatus::Pending => Ok(caller.0),
-        MfaStatus::NotEnrolled | MfaStatus::Verified => Err(ApiError::MfaNotPending),
-    }
+/// A pending sign-in's attempt at its second factor, counted (per user and per session) before the code is
+/// checked, so parallel guesses cannot outrun either limit.
+struct Attempt {
+    caller: Authenticated,
+    counted: MfaAttempt,
 }
 
-/// Promotes the pending session after a good code; counts a wrong one against it.
+async fn begin_attempt(state: &AppState, caller: AnySession) -> Result<Attempt, ApiError> {
+    let caller = match caller.0.mfa {
+        MfaStatus::Pending => caller.0,
+        MfaStatus::NotEnrolled | MfaStatus::Verified => return Err(ApiError::MfaNotPending),
+    };
+    state.throttle.before_second_factor(caller.user_id).await?;
+    let counted = state
+        .sessions
+        .begin_mfa_attempt(caller.session_id, PENDING_ATTEMPTS)
+        .await?
+        // The session used its attempts (the last one is being judged, or revoked it already).
+        .ok_or(ApiError::InvalidSecondFactor)?;
+    Ok(Attempt { caller, counted })
+}
+
+/// Promotes the pending session after a good code; a wrong one may have been the session's last.
 async fn complete_sign_in(
     state: &AppState,
-    pending: Authenticated,
+    attempt: Attempt,
     checked: Result<(), MfaError>,
 ) -> Result<HttpResponse, ApiError> {
+    let Attempt { caller, counted } = attempt;
     match checked {
         Ok(()) => {
-            let tokens = state.sessions.complete_mfa(pending.session_id).await?;
+            state.throttle.after_second_factor(caller.user_id).await?;
+            let tokens = state.sessions.complete_mfa(caller.session_id).await?;
             let user = state
                 .identity
-                .user(pending.user_id)
+                .user(caller.user_id)
                 .await?
                 .ok_or(ApiError::Unauthorized)?;
             Ok(api::authenticated(
@@ -149,10 +166,7 @@ async fn complete_sign_in(
             ))
         }
         Err(MfaError::InvalidCode) => {
-            state
-                .sessions
-                .record_mfa_failure(pending.session_id, PENDING_ATTEMPTS)
-                .await?;
+            state.sessions.fail_mfa_attempt(counted).await?;
             Err(ApiError::InvalidSecondFactor)
         }
         Err(err) => Err(err.into()),
@@ -177,7 +191,13 @@ pub async fn disable(
     caller: FullSession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
+    // A stolen full session must not be able to guess its way to turning MFA off.
+    state
+        .throttle
+        .before_second_factor(caller.0.user_id)
+        .await?;
     state.mfa.disable(caller.0.user_id, &body.0.code).await?;
+    state.throttle.after_second_factor(caller.0.user_id).await?;
     tracing::info!(user_id = %caller.0.user_id, "multi-factor authentication disabled");
     Ok(no_store(StatusCode::OK).json(StatusResponse {
         status: "mfa_disabled",

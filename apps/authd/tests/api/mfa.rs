@@ -18,6 +18,7 @@ api_tests!(
     a_recovery_code_completes_a_sign_in_once,
     a_totp_code_is_not_accepted_twice,
     five_wrong_codes_revoke_the_pending_session,
+    wrong_codes_are_limited_per_user_across_sessions,
     a_pending_session_lives_five_minutes,
     mfa_can_be_disabled_with_a_totp_code_or_a_recovery_code,
     setup_while_enabled_and_confirm_without_setup_are_refused,
@@ -318,6 +319,66 @@ async fn five_wrong_codes_revoke_the_pending_session(app: TestApp) {
         .await;
     assert_eq!(too_late.status, StatusCode::UNAUTHORIZED);
     assert_eq!(too_late.error(), "unauthorized");
+}
+
+/// Someone with the password could open pending session after pending session, five guesses each: the
+/// per-user limit caps the guesses whatever the number of sessions, and it guards disable too.
+async fn wrong_codes_are_limited_per_user_across_sessions(app: TestApp) {
+    let app = app
+        .reconfigured(|s| s.rate_limit.mfa_failures_per_user = 3)
+        .await;
+    let user = app.enrolled().await;
+    let wrong = |right: &str| {
+        if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        }
+        .to_owned()
+    };
+    for _ in 0..3 {
+        let pending = app.pending(&user.email).await;
+        let guess = wrong(&totp(&user.secret, app.now_unix()));
+        let response = app
+            .mfa_post("/auth/mfa/verify", &pending, json!({"code": guess}))
+            .await;
+        assert_eq!(response.error(), "invalid_code");
+    }
+    let pending = app.pending(&user.email).await;
+    let right = totp(&user.secret, app.now_unix());
+    let refused = app
+        .mfa_post("/auth/mfa/verify", &pending, json!({"code": right}))
+        .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.error(), "rate_limited");
+    let recovery = app
+        .mfa_post(
+            "/auth/mfa/recovery-verify",
+            &pending,
+            json!({"code": user.recovery_codes[0]}),
+        )
+        .await;
+    assert_eq!(recovery.status, StatusCode::TOO_MANY_REQUESTS);
+
+    app.clock.advance(Duration::minutes(15));
+    let token = full_session(&app, &user).await;
+    for _ in 0..3 {
+        let guess = wrong(&totp(&user.secret, app.now_unix()));
+        let response = app
+            .mfa_post("/auth/mfa/disable", &token, json!({"code": guess}))
+            .await;
+        assert_eq!(response.error(), "invalid_code");
+    }
+    let right = totp(&user.secret, app.now_unix());
+    let refused = app
+        .mfa_post("/auth/mfa/disable", &token, json!({"code": right}))
+        .await;
+    assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS);
 }
 
 async fn a_pending_session_lives_five_minutes(app: TestApp) {
