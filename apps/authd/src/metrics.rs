@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::Method;
 use actix_web::middleware::Next;
 use actix_web::web;
 
@@ -117,7 +118,7 @@ pub async fn record(
     let metrics = req
         .app_data::<web::Data<AppState>>()
         .map(|state| state.metrics.clone());
-    let method = req.method().to_string();
+    let method = method_label(req.method());
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
         let route = response
@@ -134,9 +135,28 @@ pub async fn record(
     Ok(response)
 }
 
+/// The method as a label: the ones the API has, or `OTHER`, so a client inventing methods cannot grow the
+/// label set (and the registry) without bound.
+fn method_label(method: &Method) -> String {
+    match *method {
+        Method::GET | Method::HEAD | Method::POST | Method::DELETE | Method::OPTIONS => {
+            method.to_string()
+        }
+        _ => "OTHER".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invented_methods_share_one_label() {
+        for (method, label) in [("GET", "GET"), ("DELETE", "DELETE"), ("ZZTOP123", "OTHER")] {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), label);
+        }
+    }
 
     #[test]
     fn renders_counters_and_cumulative_buckets() {

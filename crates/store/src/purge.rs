@@ -29,6 +29,9 @@ impl Store {
     /// A storage failure.
     pub async fn purge_expired(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
         let cutoff = to_db(now - GRACE);
+        // Begun OAuth flows and WebAuthn ceremonies are worthless once expired, and anyone can create
+        // them without signing in: they go at once, not after the grace period.
+        let now_db = to_db(now);
         let stale_window = to_db(now - LONGEST_RATE_WINDOW);
         with_conn!(self, |conn| {
             let tokens =
@@ -63,13 +66,13 @@ impl Store {
             .await
             .map_err(db_error)?;
             let flows = diesel::delete(
-                oauth_authorizations::table.filter(oauth_authorizations::expires_at.lt(cutoff)),
+                oauth_authorizations::table.filter(oauth_authorizations::expires_at.lt(now_db)),
             )
             .execute(conn)
             .await
             .map_err(db_error)?;
             let ceremonies = diesel::delete(
-                webauthn_ceremonies::table.filter(webauthn_ceremonies::expires_at.lt(cutoff)),
+                webauthn_ceremonies::table.filter(webauthn_ceremonies::expires_at.lt(now_db)),
             )
             .execute(conn)
             .await

@@ -110,9 +110,38 @@ pub async fn openapi_json() -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(ApiDoc::openapi()))
 }
 
+/// The page around Scalar: its script pinned to one release and checked by Subresource Integrity, since it
+/// runs on authd's own origin (a changed or compromised CDN file is refused by the browser).
+const DOCS_HTML: &str = r#"<!doctype html>
+<html>
+<head>
+  <title>$title</title>
+  <meta charset="utf-8"/>
+  <meta name="viewport" content="width=device-width, initial-scale=1"/>
+</head>
+<body>
+<script id="api-reference" type="application/json">
+$spec
+</script>
+<script src="https://cdn.jsdelivr.net/npm/@scalar/api-reference@1.76.0/dist/browser/standalone.js"
+  integrity="sha384-oH1C0RwqcwbVXkC+r8A+4qRoyEUQdtxAzOwumkxZtQBBcsy61FOoPt7B50OVJYYQ"
+  crossorigin="anonymous"></script>
+</body>
+</html>
+"#;
+
+/// And what the page may do: read the document it embeds, never call the API from authd's origin (no
+/// "try it", so no script there can use the visitor's cookies), submit forms, or be framed.
+const DOCS_POLICY: &str = "connect-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
 /// This API as a readable page (Scalar, over the same OpenAPI document).
 pub async fn docs() -> HttpResponse {
+    let page = Scalar::new(ApiDoc::openapi())
+        .title("authd API")
+        .custom_html(DOCS_HTML)
+        .to_html();
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
-        .body(Scalar::new(ApiDoc::openapi()).title("authd API").to_html())
+        .insert_header(("content-security-policy", DOCS_POLICY))
+        .body(page)
 }

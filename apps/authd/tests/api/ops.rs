@@ -116,6 +116,12 @@ async fn the_openapi_document_lists_every_endpoint_and_docs_render(app: TestApp)
     let docs = app.call(TestRequest::get().uri("/docs")).await;
     assert_eq!(docs.status, StatusCode::OK);
     assert!(docs.text.contains("<html") && docs.text.contains("/auth/login"));
+    assert!(
+        docs.text.contains(r#"integrity="sha384-"#),
+        "the CDN script is pinned"
+    );
+    let policy = docs.headers.get("content-security-policy").unwrap();
+    assert!(policy.to_str().unwrap().contains("connect-src 'none'"));
 }
 
 async fn metrics_count_requests_by_route(app: TestApp) {
