@@ -113,16 +113,19 @@ pub trait PasskeyRepository: Send + Sync {
         passkey: &StoredPasskey,
     ) -> impl Future<Output = Result<(), PasskeyError>> + Send;
 
-    /// Records a login: the credential's new serialised state (signature counter) and the time.
+    /// Records a login: the credential's new serialised state (signature counter) and the time, only if
+    /// the stored state is still `previous`, the one the login was verified against. False when another
+    /// login with the same credential changed it first (two assertions racing with one counter value).
     ///
     /// # Errors
     /// A storage failure.
     fn record_use(
         &self,
         id: PasskeyId,
+        previous: &str,
         data: &str,
         at: OffsetDateTime,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Deletes the user's passkey; false when the user has no passkey with this id.
     ///

@@ -136,9 +136,15 @@ where
             }
             other => other?,
         };
-        self.repo
-            .record_use(stored.id, &verified.data, self.clock.now())
+        let recorded = self
+            .repo
+            .record_use(stored.id, &stored.data, &verified.data, self.clock.now())
             .await?;
+        if !recorded {
+            tracing::warn!(passkey_id = %stored.id, user_id = %stored.user_id,
+                "two sign-ins raced with one passkey state: possible cloned authenticator; login refused");
+            return Err(PasskeyError::CounterRegressed);
+        }
         Ok(PasskeyLogin {
             user_id: stored.user_id,
             user_verified: verified.user_verified,

@@ -171,21 +171,26 @@ impl PasskeyRepository for Store {
     async fn record_use(
         &self,
         id: PasskeyId,
+        previous: &str,
         data: &str,
         at: OffsetDateTime,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let id = id.to_string();
-        with_conn!(self, |conn| {
-            diesel::update(passkeys::table.find(&id))
-                .set((
-                    passkeys::data.eq(data),
-                    passkeys::last_used_at.eq(Some(to_db(at))),
-                ))
-                .execute(conn)
-                .await
-                .map_err(db_error)
+        let updated = with_conn!(self, |conn| {
+            diesel::update(
+                passkeys::table
+                    .find(&id)
+                    .filter(passkeys::data.eq(previous)),
+            )
+            .set((
+                passkeys::data.eq(data),
+                passkeys::last_used_at.eq(Some(to_db(at))),
+            ))
+            .execute(conn)
+            .await
+            .map_err(db_error)
         })?;
-        Ok(())
+        Ok(updated == 1)
     }
 
     async fn delete(&self, user: UserId, id: PasskeyId) -> Result<bool, StoreError> {

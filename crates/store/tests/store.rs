@@ -1165,10 +1165,29 @@ mod passkeys {
             (found.id, found.user_id, found.name.as_str()),
             (key.id, ada.id, "Laptop")
         );
-        store
-            .record_use(key.id, "{\"cred\":2}", T0 + Duration::hours(1))
-            .await
-            .unwrap();
+        assert!(
+            store
+                .record_use(
+                    key.id,
+                    "{\"cred\":1}",
+                    "{\"cred\":2}",
+                    T0 + Duration::hours(1)
+                )
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .record_use(
+                    key.id,
+                    "{\"cred\":1}",
+                    "{\"cred\":3}",
+                    T0 + Duration::hours(2)
+                )
+                .await
+                .unwrap(),
+            "a login verified against a state that changed meanwhile is not recorded"
+        );
         let used = store.passkeys_of(ada.id).await.unwrap().remove(0);
         assert_eq!(
             (used.data.as_str(), used.last_used_at),
