@@ -56,13 +56,8 @@ impl Throttle {
         let (true, Some(ip)) = (self.settings.enabled, ip) else {
             return Ok(());
         };
-        let now = self.clock.now();
-        let bucket = format!("reset:ip:{ip}");
-        let state = self
-            .store
-            .hit_rate_limit(&bucket, Duration::HOUR, now)
-            .await?;
-        refuse_over(state, self.reset_per_ip, now)
+        self.count(&format!("reset:ip:{ip}"), Duration::HOUR, self.reset_per_ip)
+            .await
     }
 
     /// Counts a reset email for `email`; false once the address had its share this hour. The caller
@@ -93,21 +88,19 @@ impl Throttle {
         if !self.settings.enabled {
             return Ok(());
         }
-        let now = self.clock.now();
+        let limits = &self.settings;
         if let Some(ip) = ip {
-            let window = secs(self.settings.login_ip_window_secs);
-            let state = self
-                .store
-                .hit_rate_limit(&format!("login:ip:{ip}"), window, now)
+            let window = secs(limits.login_ip_window_secs);
+            self.count(&format!("login:ip:{ip}"), window, limits.login_per_ip)
                 .await?;
-            refuse_over(state, self.settings.login_per_ip, now)?;
         }
-        let window = secs(self.settings.login_account_window_secs);
-        let state = self
-            .store
-            .hit_rate_limit(&account_bucket(email), window, now)
-            .await?;
-        refuse_over(state, self.settings.login_failures_per_account, now)
+        let window = secs(limits.login_account_window_secs);
+        self.count(
+            &account_bucket(email),
+            window,
+            limits.login_failures_per_account,
+        )
+        .await
     }
 
     /// Counts a second-factor attempt against the user (before its code is checked, as for logins) and
@@ -119,13 +112,13 @@ impl Throttle {
         if !self.settings.enabled {
             return Ok(());
         }
-        let now = self.clock.now();
         let window = secs(self.settings.mfa_window_secs);
-        let state = self
-            .store
-            .hit_rate_limit(&second_factor_bucket(user), window, now)
-            .await?;
-        refuse_over(state, self.settings.mfa_failures_per_user, now)
+        self.count(
+            &second_factor_bucket(user),
+            window,
+            self.settings.mfa_failures_per_user,
+        )
+        .await
     }
 
     /// Forgets the user's wrong second-factor codes after a right one.
@@ -139,6 +132,13 @@ impl Throttle {
                 .await?;
         }
         Ok(())
+    }
+
+    /// Counts one hit in `bucket` and refuses it once the window holds more than `limit`.
+    async fn count(&self, bucket: &str, window: Duration, limit: u32) -> Result<(), ApiError> {
+        let now = self.clock.now();
+        let state = self.store.hit_rate_limit(bucket, window, now).await?;
+        refuse_over(state, limit, now)
     }
 
     /// Forgets the account's failures after a successful login (its own attempt included).

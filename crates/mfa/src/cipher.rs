@@ -5,8 +5,6 @@
 //! dump must not be enough to mint codes: the key lives in configuration, not next to the rows. Binding
 //! the user id as associated data means a row copied onto another user's account fails to decrypt.
 
-use std::fmt;
-
 use authd_kernel::{Random, SealingKey, UserId};
 
 use crate::{EncryptedSecret, MfaError};
@@ -14,8 +12,9 @@ use crate::{EncryptedSecret, MfaError};
 #[cfg(test)]
 use authd_kernel::sealing::{NONCE_LEN, TAG_LEN};
 
-/// Authenticated encryption of TOTP secrets with one key. `Debug` never shows the key.
-#[derive(Clone)]
+/// Authenticated encryption of TOTP secrets with one key. `Debug` never shows the key (the sealing key's
+/// own `Debug` redacts it).
+#[derive(Clone, Debug)]
 pub struct SecretCipher {
     key: SealingKey,
 }
@@ -74,15 +73,6 @@ impl SecretCipher {
 /// What binds a ciphertext to its owner: the user id's 16 bytes.
 fn associated_data(user: UserId) -> [u8; 16] {
     *user.as_uuid().as_bytes()
-}
-
-impl fmt::Debug for SecretCipher {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretCipher")
-            .field("algorithm", &"XChaCha20-Poly1305")
-            .field("key", &"[redacted]")
-            .finish()
-    }
 }
 
 #[cfg(test)]
