@@ -1,7 +1,7 @@
 //! Sign-in and linking with GitHub and Google: redirect to the provider, take the callback, unlink, list.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{FromRequest as _, HttpRequest, HttpResponse, web};
 use authd_kernel::Secret;
 use authd_oauth::{ProviderKind, ProviderReply};
 use serde::Deserialize;
@@ -81,11 +81,14 @@ pub async fn login(
 )]
 pub async fn link(
     state: web::Data<AppState>,
+    req: HttpRequest,
     provider: web::Path<String>,
     query: web::Query<RedirectQuery>,
-    caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
+    // The path first: an unknown or disabled provider is 400 `unknown_provider` whoever asks.
     let kind = provider_of(&provider)?;
+    state.oauth.provider(kind)?;
+    let caller = FullSession::extract(&req).await?;
     begin(
         &state,
         kind,
@@ -189,10 +192,11 @@ pub async fn callback(
 )]
 pub async fn unlink(
     state: web::Data<AppState>,
+    req: HttpRequest,
     provider: web::Path<String>,
-    caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
     let kind = provider_of(&provider)?;
+    let caller = FullSession::extract(&req).await?;
     state.oauth.unlink(caller.0.user_id, kind).await?;
     Ok(no_store(StatusCode::OK).json(StatusResponse { status: "unlinked" }))
 }

@@ -486,6 +486,8 @@ async fn unknown_and_disabled_providers_get_400(app: TestApp) {
         "/auth/google/login",
         "/auth/myspace/login",
         "/auth/myspace/callback?code=a&state=b",
+        // Checked before the session: the path is wrong whoever asks.
+        "/auth/myspace/link",
     ] {
         let response = app.call(TestRequest::get().uri(path)).await;
         assert_eq!(response.status, StatusCode::BAD_REQUEST, "{path}");
@@ -500,6 +502,16 @@ async fn unknown_and_disabled_providers_get_400(app: TestApp) {
         )
         .await;
     assert_eq!(response.error(), "unknown_provider");
+    let anonymous = app
+        .call(TestRequest::delete().uri("/auth/providers/myspace"))
+        .await;
+    assert_eq!(anonymous.error(), "unknown_provider");
+    let disabled = app.call(TestRequest::get().uri("/auth/github/link")).await;
+    assert_eq!(
+        disabled.error(),
+        "unknown_provider",
+        "disabled, whoever asks"
+    );
 }
 
 async fn unlinking_keeps_the_last_way_in(app: TestApp) {
