@@ -90,3 +90,54 @@ impl fmt::Debug for SealingKey {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Nines;
+
+    impl Random for Nines {
+        fn fill(&self, buf: &mut [u8]) {
+            buf.fill(9);
+        }
+    }
+
+    #[test]
+    fn a_key_is_read_from_exactly_64_hex_characters_in_either_case() {
+        let sealed = SealingKey::new([0xab; 32]).seal(b"ctx", b"secret", &Nines);
+        for hex in ["AB".repeat(32), "ab".repeat(32)] {
+            let key = SealingKey::from_hex(&hex).unwrap();
+            assert_eq!(key.open(b"ctx", &sealed).unwrap(), b"secret");
+        }
+        for bad in [
+            String::new(),
+            "42".repeat(31),
+            "42".repeat(33),
+            format!("{}4", "42".repeat(31)),
+            format!("{}zz", "42".repeat(31)),
+            format!(" {}", "42".repeat(32)),
+            "é".repeat(32),
+        ] {
+            assert!(SealingKey::from_hex(&bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_generated_key_comes_from_the_random_port() {
+        assert_eq!(SealingKey::generate(&Nines), [9; 32]);
+    }
+
+    #[test]
+    fn a_sealed_value_opens_only_in_its_context() {
+        let key = SealingKey::new([1; 32]);
+        let sealed = key.seal(b"signing key 1", b"secret", &Nines);
+        assert_eq!(sealed.len(), NONCE_LEN + b"secret".len() + TAG_LEN);
+        assert!(key.open(b"signing key 2", &sealed).is_none());
+        assert!(
+            key.open(b"signing key 1", &sealed[..NONCE_LEN + TAG_LEN - 1])
+                .is_none()
+        );
+    }
+}

@@ -30,25 +30,6 @@ impl SecretCipher {
         Self { key }
     }
 
-    /// A cipher from the configured key: exactly 64 hex characters (either case).
-    ///
-    /// # Errors
-    /// [`MfaError::Crypto`] when the text is not 64 hex characters; the message never repeats the input.
-    pub fn from_hex(hex: &str) -> Result<Self, MfaError> {
-        SealingKey::from_hex(hex)
-            .map(Self::with_key)
-            .ok_or_else(|| {
-                MfaError::Crypto(
-                    "the encryption key must be 64 hexadecimal characters (32 bytes)".into(),
-                )
-            })
-    }
-
-    /// A fresh key from the injected random source (for a first start without a configured key).
-    pub fn generate_key(random: &impl Random) -> [u8; 32] {
-        SealingKey::generate(random)
-    }
-
     /// Encrypts `plaintext` for `user`: `nonce || ciphertext || tag`.
     pub fn encrypt(&self, user: UserId, plaintext: &[u8], random: &impl Random) -> EncryptedSecret {
         EncryptedSecret(self.key.seal(&associated_data(user), plaintext, random))
@@ -142,45 +123,6 @@ mod tests {
         let mut other = KEY;
         other[31] ^= 0x80;
         assert!(SecretCipher::new(other).decrypt(user(1), &sealed).is_err());
-    }
-
-    #[test]
-    fn a_key_is_read_from_exactly_64_hex_characters() {
-        let sealed = SecretCipher::new(KEY).encrypt(user(1), PLAINTEXT, &OsRandom);
-        let from_hex = SecretCipher::from_hex(&"42".repeat(32)).unwrap();
-        assert_eq!(from_hex.decrypt(user(1), &sealed).unwrap(), PLAINTEXT);
-        let upper = SecretCipher::from_hex(&"AB".repeat(32)).unwrap();
-        let lower = SecretCipher::from_hex(&"ab".repeat(32)).unwrap();
-        let sealed = upper.encrypt(user(1), PLAINTEXT, &OsRandom);
-        assert_eq!(lower.decrypt(user(1), &sealed).unwrap(), PLAINTEXT);
-        for bad in [
-            String::new(),
-            "42".repeat(31),
-            "42".repeat(33),
-            format!("{}4", "42".repeat(31)),
-            format!("{}zz", "42".repeat(31)),
-            format!(" {}", "42".repeat(32)),
-            "é".repeat(32),
-        ] {
-            let err = SecretCipher::from_hex(&bad).unwrap_err();
-            assert!(matches!(err, MfaError::Crypto(_)));
-            assert!(
-                !err.to_string().contains("4242"),
-                "the error must not echo the key"
-            );
-        }
-    }
-
-    #[test]
-    fn a_generated_key_comes_from_the_random_port() {
-        #[derive(Debug)]
-        struct Nines;
-        impl Random for Nines {
-            fn fill(&self, buf: &mut [u8]) {
-                buf.fill(9);
-            }
-        }
-        assert_eq!(SecretCipher::generate_key(&Nines), [9; 32]);
     }
 
     #[test]
