@@ -2,10 +2,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, HttpResponseBuilder};
+use authd_account::{FullSession, SignIn};
 use authd_identity::{Membership, User};
 use authd_kernel::Secret;
 use authd_mfa::RecoveryCodes;
-use authd_session::IssuedTokens;
+use authd_session::PendingTokens;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -252,45 +253,35 @@ pub fn rfc3339(at: OffsetDateTime) -> String {
 }
 
 /// The token-issuing answer: the body and both cookies.
-pub fn authenticated(
-    status: StatusCode,
-    user: &User,
-    tokens: IssuedTokens,
-    web: &WebSettings,
-) -> HttpResponse {
+pub fn authenticated(status: StatusCode, session: FullSession, web: &WebSettings) -> HttpResponse {
+    let FullSession { user, tokens } = session;
     let mut response = no_store(status);
     response.cookie(cookies::access(
         tokens.access_token.expose(),
         tokens.expires_in,
         web,
     ));
-    if let Some(refresh) = &tokens.refresh_token {
-        response.cookie(cookies::refresh(refresh.expose(), web));
-    }
+    response.cookie(cookies::refresh(tokens.refresh_token.expose(), web));
     response.json(AuthenticatedResponse {
         status: "authenticated",
-        user: user.into(),
+        user: (&user).into(),
         access_token: tokens.access_token.expose().to_owned(),
-        refresh_token: tokens
-            .refresh_token
-            .map(|t| t.expose().to_owned())
-            .unwrap_or_default(),
+        refresh_token: tokens.refresh_token.expose().to_owned(),
         token_type: "Bearer",
         expires_in: tokens.expires_in,
     })
 }
 
-/// The answer to a sign-in: `mfa_required` for a pending session, the token-issuing body otherwise.
-pub fn signed_in(user: &User, tokens: IssuedTokens, web: &WebSettings) -> HttpResponse {
-    if tokens.mfa.is_satisfied() {
-        authenticated(StatusCode::OK, user, tokens, web)
-    } else {
-        mfa_required(&tokens, web)
+/// The answer to a sign-in: the token-issuing body, or `mfa_required` for a pending session.
+pub fn signed_in(sign_in: SignIn, web: &WebSettings) -> HttpResponse {
+    match sign_in {
+        SignIn::Complete(session) => authenticated(StatusCode::OK, session, web),
+        SignIn::SecondFactorRequired(pending) => mfa_required(&pending.tokens, web),
     }
 }
 
 /// The answer for a user whose sign-in waits for a second factor: the pending token, as body and cookie.
-fn mfa_required(tokens: &IssuedTokens, web: &WebSettings) -> HttpResponse {
+fn mfa_required(tokens: &PendingTokens, web: &WebSettings) -> HttpResponse {
     no_store(StatusCode::OK)
         .cookie(cookies::access(
             tokens.access_token.expose(),

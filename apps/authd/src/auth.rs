@@ -7,8 +7,7 @@ use std::pin::Pin;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use authd_kernel::UserId;
-use authd_session::{Authenticated, IssuedTokens, MfaStatus};
+use authd_session::Authenticated;
 
 use crate::cookies::ACCESS_COOKIE;
 use crate::error::ApiError;
@@ -50,7 +49,7 @@ fn authenticate(req: &HttpRequest) -> CallerFuture<Authenticated> {
         let (Some(token), Some(state)) = (token, state) else {
             return Err(ApiError::Unauthorized);
         };
-        let lookup = actix_web::rt::spawn(async move { state.sessions.authenticate(&token).await });
+        let lookup = actix_web::rt::spawn(async move { state.accounts.authenticate(&token).await });
         Ok(lookup.await.map_err(ApiError::internal)??)
     })
 }
@@ -79,24 +78,4 @@ impl FromRequest for AnySession {
         let caller = authenticate(req);
         Box::pin(async move { caller.await.map(Self) })
     }
-}
-
-/// Starts the session a first factor (password, provider, passkey) earns: verified when that factor was
-/// itself a second one (`second_factor`, a user-verified passkey), pending for a user with TOTP otherwise.
-///
-/// # Errors
-/// A storage failure.
-pub async fn start_session(
-    state: &AppState,
-    user_id: UserId,
-    second_factor: bool,
-) -> Result<IssuedTokens, ApiError> {
-    let mfa = if second_factor {
-        MfaStatus::Verified
-    } else if state.mfa.is_enabled(user_id).await? {
-        MfaStatus::Pending
-    } else {
-        MfaStatus::NotEnrolled
-    };
-    Ok(state.sessions.start(user_id, mfa).await?)
 }

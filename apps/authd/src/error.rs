@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
+use authd_account::AccountError;
 use authd_identity::{IdentityError, PasswordProblem};
 use authd_kernel::StoreError;
 use authd_mfa::MfaError;
@@ -333,8 +334,16 @@ impl ApiError {
         }
     }
 
+    /// A passkey sign-in's failure: a passkey refusal says nothing about which check failed.
+    pub fn from_passkey_sign_in(err: AccountError) -> Self {
+        match err {
+            AccountError::Passkey(err) => Self::from_login(err),
+            other => other.into(),
+        }
+    }
+
     /// A passkey error while signing in: not signed in (401), with nothing said about which check failed.
-    pub fn from_login(err: PasskeyError) -> Self {
+    fn from_login(err: PasskeyError) -> Self {
         match err {
             PasskeyError::Malformed(why) => {
                 Self::InvalidRequest(format!("malformed passkey response: {why}"))
@@ -358,6 +367,22 @@ impl From<PasskeyError> for ApiError {
             | PasskeyError::UnknownCeremony
             | PasskeyError::CounterRegressed => Self::PasskeyRefused,
             PasskeyError::RelyingParty(_) | PasskeyError::Store(_) => Self::internal(err),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::RateLimited { retry_after } => Self::RateLimited { retry_after },
+            AccountError::SecondFactorNotPending => Self::MfaNotPending,
+            AccountError::InvalidSecondFactor => Self::InvalidSecondFactor,
+            AccountError::Identity(err) => err.into(),
+            AccountError::Session(err) => err.into(),
+            AccountError::Mfa(err) => err.into(),
+            AccountError::OAuth(err) => err.into(),
+            AccountError::Passkey(err) => err.into(),
+            AccountError::Store(err) => err.into(),
         }
     }
 }

@@ -20,4 +20,3 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod throttle;

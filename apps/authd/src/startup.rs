@@ -9,6 +9,7 @@ use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
+use authd_account::{Accounts, Domains, Limit, Throttle, ThrottlePolicy};
 use authd_identity::{IdentityService, PasswordResetService, ResetPolicy, ScryptHasher};
 use authd_kernel::{Clock, OsRandom, SealingKey, Secret, StoreError, SystemClock};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher};
@@ -31,7 +32,6 @@ use crate::metrics::{self, Metrics};
 use crate::providers::AppProvider;
 use crate::state::{AppClock, AppState, WebSettings};
 use crate::telemetry::{self, RequestSpan};
-use crate::throttle::Throttle;
 use crate::{csrf, routes};
 
 /// What can stop the service from starting.
@@ -111,7 +111,7 @@ pub async fn build_state(
     })
     .map_err(|e| StartupError::Setup(format!("passkey: {e}")))?;
     let policy = settings.tokens.policy();
-    let state = AppState {
+    let domains = Domains {
         identity: IdentityService::new(store.clone(), hasher.clone(), clock.clone(), OsRandom),
         resets: PasswordResetService::new(
             store.clone(),
@@ -120,7 +120,6 @@ pub async fn build_state(
             OsRandom,
             reset_policy,
         ),
-        outbox,
         mfa: MfaService::new(store.clone(), cipher, mfa_policy, clock.clone(), OsRandom),
         oauth: OAuthService::new(
             store.clone(),
@@ -131,12 +130,11 @@ pub async fn build_state(
         ),
         passkeys: PasskeyService::new(store.clone(), relying_party, clock.clone(), OsRandom),
         sessions: SessionService::new(store.clone(), keys, policy, clock.clone(), OsRandom),
-        throttle: Throttle::new(
-            store.clone(),
-            settings.rate_limit.clone(),
-            &settings.email,
-            clock,
-        ),
+    };
+    let throttle = Throttle::new(store.clone(), throttle_policy(settings), clock);
+    let state = AppState {
+        accounts: Accounts::new(domains, throttle),
+        outbox,
         web: WebSettings {
             secure_cookies: settings.cookies.secure,
             allowed_origins: settings.allowed_origins(),
@@ -155,6 +153,29 @@ pub async fn build_state(
         store,
     };
     Ok((state, worker))
+}
+
+/// The limits of `[rate_limit]` and the reset-email limits of `[email]`.
+fn throttle_policy(settings: &Settings) -> ThrottlePolicy {
+    let limits = &settings.rate_limit;
+    let limit = |max: u32, window_secs: u32| Limit {
+        max,
+        window: Duration::seconds(window_secs.into()),
+    };
+    ThrottlePolicy {
+        enabled: limits.enabled,
+        login_per_ip: limit(limits.login_per_ip, limits.login_ip_window_secs),
+        login_failures_per_account: limit(
+            limits.login_failures_per_account,
+            limits.login_account_window_secs,
+        ),
+        second_factor_failures_per_user: limit(
+            limits.mfa_failures_per_user,
+            limits.mfa_window_secs,
+        ),
+        reset_requests_per_ip: limit(settings.email.reset_per_ip_per_hour, 3600),
+        reset_emails_per_address: limit(settings.email.reset_per_email_per_hour, 3600),
+    }
 }
 
 /// The configured key, or the one stored in the database (generated on first start, stored sealed).

@@ -2,12 +2,8 @@
 
 use std::sync::Arc;
 
-use authd_identity::{IdentityService, PasswordResetService};
+use authd_account::{Accounts, Ports};
 use authd_kernel::{Clock, OsRandom};
-use authd_mfa::MfaService;
-use authd_oauth::OAuthService;
-use authd_passkey::PasskeyService;
-use authd_session::SessionService;
 use authd_store::Store;
 use authd_webauthn::WebAuthnRelyingParty;
 use ipnet::IpNet;
@@ -16,22 +12,31 @@ use crate::hashing::BoundedHasher;
 use crate::mail::OutboxSignal;
 use crate::metrics::Metrics;
 use crate::providers::AppProvider;
-use crate::throttle::Throttle;
 
 /// The clock the app runs on (the system clock, or a fixed one in tests).
 pub type AppClock = Arc<dyn Clock>;
-/// The identity use cases as wired here.
-pub type Identity = IdentityService<Store, BoundedHasher, AppClock, OsRandom>;
-/// The password-reset use cases as wired here.
-pub type Resets = PasswordResetService<Store, BoundedHasher, AppClock, OsRandom>;
-/// The MFA use cases as wired here.
-pub type Mfa = MfaService<Store, AppClock, OsRandom>;
-/// The OAuth use cases as wired here.
-pub type OAuth = OAuthService<Store, AppProvider, AppClock, OsRandom>;
-/// The passkey use cases as wired here.
-pub type Passkeys = PasskeyService<Store, WebAuthnRelyingParty, AppClock, OsRandom>;
-/// The session use cases as wired here.
-pub type Sessions = SessionService<Store, AppClock, OsRandom>;
+
+/// Which adapter fills each port in the service: the store for every repository and the throttle's
+/// counters, the bounded scrypt pool, the system clock and randomness, the configured providers, webauthn-rs.
+#[derive(Debug, Clone, Copy)]
+pub struct Wired;
+
+impl Ports for Wired {
+    type Users = Store;
+    type Sessions = Store;
+    type Mfa = Store;
+    type OAuth = Store;
+    type Passkeys = Store;
+    type Counters = Store;
+    type Hasher = BoundedHasher;
+    type Clock = AppClock;
+    type Random = OsRandom;
+    type Provider = AppProvider;
+    type RelyingParty = WebAuthnRelyingParty;
+}
+
+/// The application's use cases as wired here.
+pub type App = Accounts<Wired>;
 
 /// What the HTTP layer needs to know about its surroundings.
 #[derive(Debug, Clone)]
@@ -67,24 +72,12 @@ impl WebSettings {
 /// Shared by every worker.
 #[derive(Debug, Clone)]
 pub struct AppState {
-    /// Users, passwords, workspaces.
-    pub identity: Identity,
-    /// Tokens and sessions.
-    pub sessions: Sessions,
-    /// Password reset by email.
-    pub resets: Resets,
-    /// TOTP and recovery codes.
-    pub mfa: Mfa,
-    /// Sign-in with GitHub and Google.
-    pub oauth: OAuth,
-    /// WebAuthn passkeys.
-    pub passkeys: Passkeys,
+    /// Every use case.
+    pub accounts: App,
     /// Wakes this instance's email worker.
     pub outbox: OutboxSignal,
     /// Direct store access for operations (readiness).
     pub store: Store,
-    /// Login limits.
-    pub throttle: Throttle,
     /// HTTP-facing settings.
     pub web: WebSettings,
     /// Request and login counters.

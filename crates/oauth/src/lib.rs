@@ -15,8 +15,8 @@ mod service;
 
 pub use error::OAuthError;
 pub use model::{
-    AuthorizationRequest, LinkedIdentity, PendingAuthorization, ProviderIdentity, ProviderKind,
-    ProviderReply,
+    AuthorizationRequest, FlowPurpose, LinkedIdentity, PendingAuthorization, ProviderIdentity,
+    ProviderKind, ProviderReply,
 };
 pub use redirect::RedirectPath;
 pub use service::{Begun, Completed, OAuthPolicy, OAuthService};

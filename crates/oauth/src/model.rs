@@ -90,6 +90,15 @@ impl fmt::Debug for ProviderIdentity {
     }
 }
 
+/// What a provider flow is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowPurpose {
+    /// Sign in (or sign up) with the provider identity.
+    SignIn,
+    /// Attach the provider identity to this signed-in user's account.
+    Link(UserId),
+}
+
 /// A sign-in or link begun at `/auth/<provider>/login|link`, waiting for the callback. Stored server-side
 /// under the hash of its `state`; single use.
 #[derive(Debug, Clone)]
@@ -107,8 +116,8 @@ pub struct PendingAuthorization {
     pub nonce: Secret,
     /// Where to land afterwards.
     pub redirect_to: RedirectPath,
-    /// In a link flow, the signed-in user to attach the identity to.
-    pub link_user: Option<UserId>,
+    /// A sign-in, or a link to a signed-in user's account.
+    pub purpose: FlowPurpose,
     /// Creation time.
     pub created_at: OffsetDateTime,
     /// After this the callback is refused.

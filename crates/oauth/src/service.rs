@@ -7,8 +7,8 @@ use time::Duration;
 
 use crate::ports::{IdentityProvider, OAuthRepository};
 use crate::{
-    AuthorizationRequest, LinkedIdentity, OAuthError, PendingAuthorization, ProviderIdentity,
-    ProviderKind, ProviderReply, RedirectPath,
+    AuthorizationRequest, FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization,
+    ProviderIdentity, ProviderKind, ProviderReply, RedirectPath,
 };
 
 /// How flows behave, as configured.
@@ -80,15 +80,36 @@ where
             .ok_or(OAuthError::UnknownProvider)
     }
 
-    /// Begins a sign-in (`link_user: None`) or a link to a signed-in account.
+    /// Begins a sign-in (or sign-up) with the provider.
     ///
     /// # Errors
     /// [`OAuthError::UnknownProvider`], [`OAuthError::InvalidRedirect`], a provider or storage failure.
-    pub async fn begin(
+    pub async fn begin_sign_in(
         &self,
         kind: ProviderKind,
         redirect_to: Option<&str>,
-        link_user: Option<UserId>,
+    ) -> Result<Begun, OAuthError> {
+        self.begin(kind, redirect_to, FlowPurpose::SignIn).await
+    }
+
+    /// Begins linking the provider to the signed-in `user`'s account.
+    ///
+    /// # Errors
+    /// [`OAuthError::UnknownProvider`], [`OAuthError::InvalidRedirect`], a provider or storage failure.
+    pub async fn begin_link(
+        &self,
+        kind: ProviderKind,
+        redirect_to: Option<&str>,
+        user: UserId,
+    ) -> Result<Begun, OAuthError> {
+        self.begin(kind, redirect_to, FlowPurpose::Link(user)).await
+    }
+
+    async fn begin(
+        &self,
+        kind: ProviderKind,
+        redirect_to: Option<&str>,
+        purpose: FlowPurpose,
     ) -> Result<Begun, OAuthError> {
         let provider = self.provider(kind)?;
         let redirect_to = RedirectPath::parse(redirect_to)?;
@@ -110,7 +131,7 @@ where
             pkce_verifier: request.pkce_verifier,
             nonce: request.nonce,
             redirect_to,
-            link_user,
+            purpose,
             created_at: now,
             expires_at: now + self.policy.state_ttl,
         };
@@ -148,9 +169,9 @@ where
             nonce: pending.nonce.clone(),
         };
         let identity = provider.exchange(&code, &request).await?;
-        let (user, created) = match pending.link_user {
-            Some(user) => (self.attach(user, &identity).await?, false),
-            None => self.sign_in(&identity).await?,
+        let (user, created) = match pending.purpose {
+            FlowPurpose::Link(user) => (self.attach(user, &identity).await?, false),
+            FlowPurpose::SignIn => self.sign_in(&identity).await?,
         };
         Ok(Completed {
             user,

@@ -123,9 +123,14 @@ fn flow(
     link_user: Option<UserId>,
 ) -> Result<authd_oauth::Completed, OAuthError> {
     *w.provider.identity.lock().unwrap() = Some(who);
-    let begun = run(w
-        .service
-        .begin(ProviderKind::GitHub, Some("/welcome"), link_user))
+    let begun = match link_user {
+        Some(user) => run(w
+            .service
+            .begin_link(ProviderKind::GitHub, Some("/welcome"), user)),
+        None => run(w
+            .service
+            .begin_sign_in(ProviderKind::GitHub, Some("/welcome"))),
+    }
     .unwrap();
     run(w.service.complete(
         ProviderKind::GitHub,
@@ -226,7 +231,7 @@ fn the_state_is_single_use_unexpired_and_bound_to_the_browser() {
             binding,
         ))
     };
-    let begun = run(w.service.begin(ProviderKind::GitHub, None, None)).unwrap();
+    let begun = run(w.service.begin_sign_in(ProviderKind::GitHub, None)).unwrap();
     let state = state_of(&begun.authorize_url);
     assert!(matches!(
         complete(&state, Some("another browser")),
@@ -240,7 +245,7 @@ fn the_state_is_single_use_unexpired_and_bound_to_the_browser() {
         "a failed check must still spend the state"
     );
 
-    let begun = run(w.service.begin(ProviderKind::GitHub, None, None)).unwrap();
+    let begun = run(w.service.begin_sign_in(ProviderKind::GitHub, None)).unwrap();
     let state = state_of(&begun.authorize_url);
     assert!(complete(&state, Some(begun.binding.expose())).is_ok());
     assert!(
@@ -251,7 +256,7 @@ fn the_state_is_single_use_unexpired_and_bound_to_the_browser() {
         "reused"
     );
 
-    let begun = run(w.service.begin(ProviderKind::GitHub, None, None)).unwrap();
+    let begun = run(w.service.begin_sign_in(ProviderKind::GitHub, None)).unwrap();
     w.clock.advance(Duration::minutes(10));
     assert!(matches!(
         complete(
@@ -272,17 +277,17 @@ fn absolute_redirects_and_unconfigured_providers_are_refused() {
     assert!(matches!(
         run(w
             .service
-            .begin(ProviderKind::GitHub, Some("https://evil.example"), None)),
+            .begin_sign_in(ProviderKind::GitHub, Some("https://evil.example"))),
         Err(OAuthError::InvalidRedirect)
     ));
     assert!(matches!(
         run(w
             .service
-            .begin(ProviderKind::GitHub, Some("//evil.example"), None)),
+            .begin_sign_in(ProviderKind::GitHub, Some("//evil.example"))),
         Err(OAuthError::InvalidRedirect)
     ));
     assert!(matches!(
-        run(w.service.begin(ProviderKind::Google, None, None)),
+        run(w.service.begin_sign_in(ProviderKind::Google, None)),
         Err(OAuthError::UnknownProvider)
     ));
 }
@@ -312,7 +317,7 @@ fn unlink_keeps_the_last_way_in() {
 fn a_provider_refusal_is_reported() {
     let w = world();
     *w.provider.identity.lock().unwrap() = Some(identity("1", "a@example.com", true));
-    let begun = run(w.service.begin(ProviderKind::GitHub, None, None)).unwrap();
+    let begun = run(w.service.begin_sign_in(ProviderKind::GitHub, None)).unwrap();
     let result = run(w.service.complete(
         ProviderKind::GitHub,
         ProviderReply::Code(Secret::new("bad")),

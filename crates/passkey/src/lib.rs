@@ -12,7 +12,7 @@ mod service;
 
 pub use error::PasskeyError;
 pub use model::{
-    AuthenticatedCredential, Ceremony, CeremonyKind, CeremonyRecord, CredentialId, PasskeyId,
+    AuthenticatedCredential, Ceremony, CeremonyPurpose, CeremonyRecord, CredentialId, PasskeyId,
     PasskeyUser, RegisteredCredential, StoredPasskey,
 };
 pub use service::{CEREMONY_TTL, MAX_NAME_CHARS, PasskeyLogin, PasskeyService};

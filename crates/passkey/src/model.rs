@@ -73,32 +73,13 @@ pub struct AuthenticatedCredential {
     pub data: String,
 }
 
-/// What a ceremony is for.
+/// What a ceremony is for, and for whom.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CeremonyKind {
-    /// Adding a passkey to a signed-in account.
-    Registration,
-    /// Signing in with a passkey.
+pub enum CeremonyPurpose {
+    /// Adding a passkey to this signed-in user's account.
+    Registration(UserId),
+    /// Signing in with a passkey: whose is learnt from the answer.
     Authentication,
-}
-
-impl CeremonyKind {
-    /// The stable string used in storage.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Registration => "registration",
-            Self::Authentication => "authentication",
-        }
-    }
-
-    /// Parses the stored string.
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "registration" => Some(Self::Registration),
-            "authentication" => Some(Self::Authentication),
-            _ => None,
-        }
-    }
 }
 
 /// A ceremony waiting for the browser's answer, stored under its challenge; single use.
@@ -106,10 +87,8 @@ impl CeremonyKind {
 pub struct CeremonyRecord {
     /// The challenge (base64url).
     pub challenge: String,
-    /// Registration or authentication.
-    pub kind: CeremonyKind,
-    /// For a registration, whose.
-    pub user_id: Option<UserId>,
+    /// Registration (with its user) or authentication.
+    pub purpose: CeremonyPurpose,
     /// The relying party's serialised state.
     pub state: String,
     /// Creation time.

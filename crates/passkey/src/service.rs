@@ -6,7 +6,7 @@ use authd_kernel::{Clock, Random, UserId};
 use time::Duration;
 
 use crate::ports::{PasskeyRepository, RelyingParty};
-use crate::{CeremonyKind, CeremonyRecord, PasskeyError, PasskeyId, PasskeyUser, StoredPasskey};
+use crate::{CeremonyPurpose, CeremonyRecord, PasskeyError, PasskeyId, PasskeyUser, StoredPasskey};
 
 /// How long the browser has to answer a ceremony.
 pub const CEREMONY_TTL: Duration = Duration::minutes(5);
@@ -61,7 +61,7 @@ where
             display_name: user.name.as_str().to_owned(),
         };
         let ceremony = self.rp.start_registration(&owner, &existing)?;
-        self.remember(&ceremony, CeremonyKind::Registration, Some(user.id))
+        self.remember(&ceremony, CeremonyPurpose::Registration(user.id))
             .await?;
         Ok(ceremony.options_json)
     }
@@ -77,10 +77,9 @@ where
         response_json: &str,
         name: Option<&str>,
     ) -> Result<StoredPasskey, PasskeyError> {
-        let ceremony = self.take(response_json, CeremonyKind::Registration).await?;
-        if ceremony.user_id != Some(user) {
-            return Err(PasskeyError::UnknownCeremony);
-        }
+        let ceremony = self
+            .take(response_json, CeremonyPurpose::Registration(user))
+            .await?;
         let registered = self
             .rp
             .finish_registration(response_json, &ceremony.state)?;
@@ -105,7 +104,7 @@ where
     /// [`PasskeyError::RelyingParty`] or a storage failure.
     pub async fn begin_login(&self) -> Result<String, PasskeyError> {
         let ceremony = self.rp.start_authentication(&[])?;
-        self.remember(&ceremony, CeremonyKind::Authentication, None)
+        self.remember(&ceremony, CeremonyPurpose::Authentication)
             .await?;
         Ok(ceremony.options_json)
     }
@@ -117,7 +116,7 @@ where
     /// an unknown credential), [`PasskeyError::CounterRegressed`], or a storage failure.
     pub async fn finish_login(&self, response_json: &str) -> Result<PasskeyLogin, PasskeyError> {
         let ceremony = self
-            .take(response_json, CeremonyKind::Authentication)
+            .take(response_json, CeremonyPurpose::Authentication)
             .await?;
         let credential_id = self.rp.response_credential_id(response_json)?;
         let stored = self
@@ -185,14 +184,12 @@ where
     async fn remember(
         &self,
         ceremony: &crate::Ceremony,
-        kind: CeremonyKind,
-        user_id: Option<UserId>,
+        purpose: CeremonyPurpose,
     ) -> Result<(), PasskeyError> {
         let now = self.clock.now();
         let record = CeremonyRecord {
             challenge: ceremony.challenge.clone(),
-            kind,
-            user_id,
+            purpose,
             state: ceremony.state.clone(),
             created_at: now,
             expires_at: now + CEREMONY_TTL,
@@ -200,11 +197,12 @@ where
         Ok(self.repo.save_ceremony(&record).await?)
     }
 
-    /// The ceremony an answer belongs to: taken (so a replay finds nothing), of the expected kind, fresh.
+    /// The ceremony an answer belongs to: taken (so a replay finds nothing), for the expected purpose (and
+    /// so, for a registration, the same user), fresh.
     async fn take(
         &self,
         response_json: &str,
-        kind: CeremonyKind,
+        purpose: CeremonyPurpose,
     ) -> Result<CeremonyRecord, PasskeyError> {
         let challenge = self.rp.response_challenge(response_json)?;
         let ceremony = self
@@ -212,7 +210,7 @@ where
             .take_ceremony(&challenge)
             .await?
             .ok_or(PasskeyError::UnknownCeremony)?;
-        if ceremony.kind != kind || self.clock.now() >= ceremony.expires_at {
+        if ceremony.purpose != purpose || self.clock.now() >= ceremony.expires_at {
             return Err(PasskeyError::UnknownCeremony);
         }
         Ok(ceremony)

@@ -16,5 +16,7 @@ mod token;
 pub use error::SessionError;
 pub use keys::{KeyId, KeyRing, SigningKey, StoredSigningKey};
 pub use model::{MfaStatus, RefreshRecord, Session, SessionId};
-pub use service::{Authenticated, IssuedTokens, MfaAttempt, SessionPolicy, SessionService};
+pub use service::{
+    Authenticated, MfaAttempt, PendingTokens, SessionPolicy, SessionService, SessionTokens,
+};
 pub use token::{AccessClaims, TokenVerifier};

@@ -28,21 +28,35 @@ impl Default for SessionPolicy {
     }
 }
 
-/// Tokens handed to a client.
+/// The tokens of a complete sign-in: an access token and the refresh token that renews it.
 #[derive(Debug, Clone)]
-pub struct IssuedTokens {
+pub struct SessionTokens {
     /// The session they belong to.
     pub session_id: SessionId,
     /// Whose.
     pub user_id: UserId,
-    /// MFA state of the session.
+    /// How the session satisfied MFA: `NotEnrolled` or `Verified`, never `Pending`.
     pub mfa: MfaStatus,
     /// The Biscuit access token.
     pub access_token: Secret,
     /// Seconds until the access token expires.
     pub expires_in: i64,
-    /// The refresh token; `None` for a pending session.
-    pub refresh_token: Option<Secret>,
+    /// The refresh token.
+    pub refresh_token: Secret,
+}
+
+/// The one token of a sign-in waiting for its second factor: good only to present that factor, never
+/// refreshed.
+#[derive(Debug, Clone)]
+pub struct PendingTokens {
+    /// The pending session.
+    pub session_id: SessionId,
+    /// Whose.
+    pub user_id: UserId,
+    /// The Biscuit access token, with `mfa = pending`.
+    pub access_token: Secret,
+    /// Seconds until it (and its session) expires.
+    pub expires_in: i64,
 }
 
 /// A request's verified identity.
@@ -99,46 +113,73 @@ where
         &self.keys
     }
 
-    /// Starts a session after a successful first factor. A `Pending` session lives `pending_ttl` and gets
-    /// no refresh token.
+    /// Starts a complete session for a user without MFA.
     ///
     /// # Errors
     /// Storage or token-construction failures.
-    pub async fn start(
+    pub async fn start_single_factor(
+        &self,
+        user_id: UserId,
+    ) -> Result<SessionTokens, SessionError> {
+        self.start_full(user_id, MfaStatus::NotEnrolled).await
+    }
+
+    /// Starts a complete session whose sign-in proved a second factor (a user-verified passkey).
+    ///
+    /// # Errors
+    /// Storage or token-construction failures.
+    pub async fn start_verified(&self, user_id: UserId) -> Result<SessionTokens, SessionError> {
+        self.start_full(user_id, MfaStatus::Verified).await
+    }
+
+    /// Starts a session that waits for the user's second factor: it lives `pending_ttl` and gets no refresh
+    /// token.
+    ///
+    /// # Errors
+    /// Storage or token-construction failures.
+    pub async fn start_pending(&self, user_id: UserId) -> Result<PendingTokens, SessionError> {
+        let now = self.clock.now();
+        let session = self.new_session(user_id, MfaStatus::Pending, now + self.policy.pending_ttl);
+        self.sessions.create(&session, None).await?;
+        let (access_token, expires_in) = self.access_token(&session, now)?;
+        Ok(PendingTokens {
+            session_id: session.id,
+            user_id,
+            access_token,
+            expires_in,
+        })
+    }
+
+    async fn start_full(
         &self,
         user_id: UserId,
         mfa: MfaStatus,
-    ) -> Result<IssuedTokens, SessionError> {
+    ) -> Result<SessionTokens, SessionError> {
         let now = self.clock.now();
-        let id = SessionId::generate(&self.clock, &self.random);
-        let lifetime = if mfa.is_satisfied() {
-            self.policy.refresh_ttl
-        } else {
-            self.policy.pending_ttl
-        };
-        let session = Session {
-            id,
+        let session = self.new_session(user_id, mfa, now + self.policy.refresh_ttl);
+        let refresh = OpaqueToken::generate(&self.random);
+        let record = self.refresh_record(&refresh.hash, session.id, now);
+        self.sessions.create(&session, Some(&record)).await?;
+        self.tokens_for(&session, now, refresh.secret)
+    }
+
+    fn new_session(&self, user_id: UserId, mfa: MfaStatus, expires_at: OffsetDateTime) -> Session {
+        let now = self.clock.now();
+        Session {
+            id: SessionId::generate(&self.clock, &self.random),
             user_id,
             mfa,
             created_at: now,
-            expires_at: now + lifetime,
+            expires_at,
             revoked_at: None,
-        };
-        let refresh = mfa
-            .is_satisfied()
-            .then(|| OpaqueToken::generate(&self.random));
-        let record = refresh
-            .as_ref()
-            .map(|token| self.refresh_record(&token.hash, id, now));
-        self.sessions.create(&session, record.as_ref()).await?;
-        self.tokens_for(&session, now, refresh.map(|t| t.secret))
+        }
     }
 
     /// Exchanges a refresh token for a new pair. A token presented a second time revokes its session.
     ///
     /// # Errors
     /// [`SessionError::InvalidRefreshToken`], [`SessionError::RefreshTokenReused`], or a storage failure.
-    pub async fn refresh(&self, presented: &Secret) -> Result<IssuedTokens, SessionError> {
+    pub async fn refresh(&self, presented: &Secret) -> Result<SessionTokens, SessionError> {
         let now = self.clock.now();
         let old = TokenHash::of(presented.expose());
         let Some((record, session)) = self.sessions.find_refresh(&old).await? else {
@@ -160,14 +201,14 @@ where
             // Someone exchanged the same token between our read and our write.
             return self.revoke_for_reuse(&session, now).await;
         }
-        self.tokens_for(&session, now, Some(next.secret))
+        self.tokens_for(&session, now, next.secret)
     }
 
     async fn revoke_for_reuse(
         &self,
         session: &Session,
         now: OffsetDateTime,
-    ) -> Result<IssuedTokens, SessionError> {
+    ) -> Result<SessionTokens, SessionError> {
         tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse detected; revoking the session");
         self.sessions.revoke(session.id, now).await?;
         Err(SessionError::RefreshTokenReused)
@@ -229,7 +270,7 @@ where
     /// # Errors
     /// [`SessionError::InvalidAccessToken`] when the session is gone, revoked, expired or not pending, or a
     /// storage failure.
-    pub async fn complete_mfa(&self, id: SessionId) -> Result<IssuedTokens, SessionError> {
+    pub async fn complete_mfa(&self, id: SessionId) -> Result<SessionTokens, SessionError> {
         let now = self.clock.now();
         let session = self
             .sessions
@@ -249,7 +290,7 @@ where
             expires_at: record.expires_at,
             ..session
         };
-        self.tokens_for(&promoted, now, Some(refresh.secret))
+        self.tokens_for(&promoted, now, refresh.secret)
     }
 
     /// Opens one second-factor attempt on a pending session, before its code is checked, so that however
@@ -317,8 +358,25 @@ where
         &self,
         session: &Session,
         now: OffsetDateTime,
-        refresh_token: Option<Secret>,
-    ) -> Result<IssuedTokens, SessionError> {
+        refresh_token: Secret,
+    ) -> Result<SessionTokens, SessionError> {
+        let (access_token, expires_in) = self.access_token(session, now)?;
+        Ok(SessionTokens {
+            session_id: session.id,
+            user_id: session.user_id,
+            mfa: session.mfa,
+            access_token,
+            expires_in,
+            refresh_token,
+        })
+    }
+
+    /// An access token for `session` and its lifetime in seconds.
+    fn access_token(
+        &self,
+        session: &Session,
+        now: OffsetDateTime,
+    ) -> Result<(Secret, i64), SessionError> {
         let ttl = if session.mfa.is_satisfied() {
             self.policy.access_ttl
         } else {
@@ -332,14 +390,7 @@ where
             mfa: session.mfa,
             expires_at,
         };
-        let access_token = issue(self.keys.active(), &claims)?;
-        Ok(IssuedTokens {
-            session_id: session.id,
-            user_id: session.user_id,
-            mfa: session.mfa,
-            access_token: Secret::new(access_token),
-            expires_in: (expires_at - now).whole_seconds(),
-            refresh_token,
-        })
+        let token = issue(self.keys.active(), &claims)?;
+        Ok((Secret::new(token), (expires_at - now).whole_seconds()))
     }
 }

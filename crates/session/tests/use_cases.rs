@@ -54,9 +54,8 @@ const ADA: UserId = UserId::from_uuid(Uuid::from_u128(42));
 #[test]
 fn a_full_session_gets_an_access_token_that_authenticates_and_a_refresh_token() {
     let w = world();
-    let issued = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    let issued = run(w.service.start_single_factor(ADA)).unwrap();
     assert_eq!(issued.expires_in, 900);
-    assert!(issued.refresh_token.is_some());
     let who = run(w.service.authenticate(issued.access_token.expose())).unwrap();
     assert_eq!(who.user_id, ADA);
     assert_eq!(who.session_id, issued.session_id);
@@ -65,7 +64,7 @@ fn a_full_session_gets_an_access_token_that_authenticates_and_a_refresh_token() 
 #[test]
 fn an_access_token_expires_after_its_lifetime() {
     let w = world();
-    let issued = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    let issued = run(w.service.start_single_factor(ADA)).unwrap();
     w.clock.advance(Duration::minutes(15));
     let result = run(w.service.authenticate(issued.access_token.expose()));
     assert!(matches!(result, Err(SessionError::InvalidAccessToken)));
@@ -74,8 +73,7 @@ fn an_access_token_expires_after_its_lifetime() {
 #[test]
 fn a_pending_session_has_no_refresh_token_and_lives_five_minutes() {
     let w = world();
-    let issued = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
-    assert!(issued.refresh_token.is_none());
+    let issued = run(w.service.start_pending(ADA)).unwrap();
     assert_eq!(issued.expires_in, 300);
     let session = w.sessions.session(issued.session_id).unwrap();
     assert_eq!(
@@ -93,11 +91,11 @@ fn a_pending_session_has_no_refresh_token_and_lives_five_minutes() {
 #[test]
 fn refreshing_rotates_the_token_and_the_old_one_stops_working() {
     let w = world();
-    let first = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
-    let old_refresh = first.refresh_token.unwrap();
+    let first = run(w.service.start_single_factor(ADA)).unwrap();
+    let old_refresh = first.refresh_token;
     w.clock.advance(Duration::minutes(20));
     let second = run(w.service.refresh(&old_refresh)).unwrap();
-    let new_refresh = second.refresh_token.clone().unwrap();
+    let new_refresh = second.refresh_token.clone();
     assert_ne!(new_refresh, old_refresh);
     assert_eq!(second.session_id, first.session_id);
     assert!(run(w.service.authenticate(second.access_token.expose())).is_ok());
@@ -111,8 +109,8 @@ fn refreshing_rotates_the_token_and_the_old_one_stops_working() {
 #[test]
 fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
     let w = world();
-    let first = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
-    let old_refresh = first.refresh_token.unwrap();
+    let first = run(w.service.start_single_factor(ADA)).unwrap();
+    let old_refresh = first.refresh_token;
     let second = run(w.service.refresh(&old_refresh)).unwrap();
 
     let reuse = run(w.service.refresh(&old_refresh));
@@ -126,7 +124,7 @@ fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
     );
     // The legitimate holder's newer tokens die with the session.
     assert!(run(w.service.authenticate(second.access_token.expose())).is_err());
-    assert!(run(w.service.refresh(&second.refresh_token.unwrap())).is_err());
+    assert!(run(w.service.refresh(&second.refresh_token)).is_err());
 }
 
 #[test]
@@ -135,26 +133,26 @@ fn unknown_and_expired_refresh_tokens_are_refused() {
     let unknown = run(w.service.refresh(&Secret::new("made-up")));
     assert!(matches!(unknown, Err(SessionError::InvalidRefreshToken)));
 
-    let issued = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    let issued = run(w.service.start_single_factor(ADA)).unwrap();
     w.clock.advance(Duration::days(30));
-    let expired = run(w.service.refresh(&issued.refresh_token.unwrap()));
+    let expired = run(w.service.refresh(&issued.refresh_token));
     assert!(matches!(expired, Err(SessionError::InvalidRefreshToken)));
 }
 
 #[test]
 fn logout_revokes_the_session_by_access_token_or_by_refresh_token() {
     let w = world();
-    let by_access = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    let by_access = run(w.service.start_single_factor(ADA)).unwrap();
     run(w
         .service
         .logout(Some(by_access.access_token.expose()), None))
     .unwrap();
     assert!(run(w.service.authenticate(by_access.access_token.expose())).is_err());
 
-    let by_refresh = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
-    run(w.service.logout(None, by_refresh.refresh_token.as_ref())).unwrap();
+    let by_refresh = run(w.service.start_single_factor(ADA)).unwrap();
+    run(w.service.logout(None, Some(&by_refresh.refresh_token))).unwrap();
     assert!(run(w.service.authenticate(by_refresh.access_token.expose())).is_err());
-    assert!(run(w.service.refresh(&by_refresh.refresh_token.unwrap())).is_err());
+    assert!(run(w.service.refresh(&by_refresh.refresh_token)).is_err());
 
     run(w.service.logout(Some("garbage"), None)).unwrap();
     run(w.service.logout(None, None)).unwrap();
@@ -163,8 +161,8 @@ fn logout_revokes_the_session_by_access_token_or_by_refresh_token() {
 #[test]
 fn revoking_all_sessions_of_a_user_ends_each_of_them() {
     let w = world();
-    let a = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
-    let b = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    let a = run(w.service.start_single_factor(ADA)).unwrap();
+    let b = run(w.service.start_single_factor(ADA)).unwrap();
     run(w.service.revoke_all(ADA)).unwrap();
     assert!(run(w.service.authenticate(a.access_token.expose())).is_err());
     assert!(run(w.service.authenticate(b.access_token.expose())).is_err());
@@ -173,11 +171,10 @@ fn revoking_all_sessions_of_a_user_ends_each_of_them() {
 #[test]
 fn completing_mfa_turns_a_pending_session_into_a_full_one_once() {
     let w = world();
-    let pending = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
+    let pending = run(w.service.start_pending(ADA)).unwrap();
     let full = run(w.service.complete_mfa(pending.session_id)).unwrap();
     assert_eq!(full.mfa, MfaStatus::Verified);
     assert_eq!(full.session_id, pending.session_id);
-    assert!(full.refresh_token.is_some());
     assert_eq!(
         run(w.service.authenticate(full.access_token.expose()))
             .unwrap()
@@ -202,7 +199,7 @@ fn completing_mfa_turns_a_pending_session_into_a_full_one_once() {
 #[test]
 fn the_fifth_wrong_code_revokes_the_pending_session() {
     let w = world();
-    let pending = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
+    let pending = run(w.service.start_pending(ADA)).unwrap();
     for _ in 0..4 {
         let attempt = run(w.service.begin_mfa_attempt(pending.session_id, 5))
             .unwrap()
@@ -225,13 +222,13 @@ fn the_fifth_wrong_code_revokes_the_pending_session() {
 #[test]
 fn attempts_in_flight_at_once_are_capped_before_any_code_is_checked() {
     let w = world();
-    let pending = run(w.service.start(ADA, MfaStatus::Pending)).unwrap();
+    let pending = run(w.service.start_pending(ADA)).unwrap();
     // Ten attempts opened before any of them is judged: only five get to check a code.
     let opened: Vec<_> = (0..10)
         .map(|_| run(w.service.begin_mfa_attempt(pending.session_id, 5)).unwrap())
         .collect();
     assert_eq!(opened.iter().filter(|a| a.is_some()).count(), 5);
-    let full = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    let full = run(w.service.start_single_factor(ADA)).unwrap();
     assert!(
         run(w.service.begin_mfa_attempt(full.session_id, 5))
             .unwrap()
@@ -243,7 +240,7 @@ fn attempts_in_flight_at_once_are_capped_before_any_code_is_checked() {
 #[test]
 fn a_full_session_cannot_be_completed() {
     let w = world();
-    let full = run(w.service.start(ADA, MfaStatus::NotEnrolled)).unwrap();
+    let full = run(w.service.start_single_factor(ADA)).unwrap();
     assert!(matches!(
         run(w.service.complete_mfa(full.session_id)),
         Err(SessionError::InvalidAccessToken)

@@ -25,4 +25,3 @@ pub mod testing;
 
 pub use outbox::{OutboxStats, QueuedEmail};
 pub use pool::{Backend, DatabaseUrl, PoolOptions, Store};
-pub use rate_limits::RateWindow;

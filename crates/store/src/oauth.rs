@@ -3,7 +3,9 @@
 use authd_identity::{NewWorkspace, User};
 use authd_kernel::{Secret, StoreError, TokenHash, UserId};
 use authd_oauth::ports::OAuthRepository;
-use authd_oauth::{LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath};
+use authd_oauth::{
+    FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
+};
 use diesel::{
     ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
 };
@@ -42,7 +44,10 @@ impl PendingRow {
             pkce_verifier: p.pkce_verifier.expose().to_owned(),
             nonce: p.nonce.expose().to_owned(),
             redirect_to: p.redirect_to.as_str().to_owned(),
-            link_user_id: p.link_user.map(|u| u.to_string()),
+            link_user_id: match p.purpose {
+                FlowPurpose::Link(user) => Some(user.to_string()),
+                FlowPurpose::SignIn => None,
+            },
             created_at: to_db(p.created_at),
             expires_at: to_db(p.expires_at),
         }
@@ -56,12 +61,10 @@ impl PendingRow {
             pkce_verifier: Secret::new(self.pkce_verifier),
             nonce: Secret::new(self.nonce),
             redirect_to: RedirectPath::from_stored(self.redirect_to),
-            link_user: self
-                .link_user_id
-                .as_deref()
-                .map(uuid)
-                .transpose()?
-                .map(UserId::from_uuid),
+            purpose: match self.link_user_id.as_deref() {
+                Some(user) => FlowPurpose::Link(UserId::from_uuid(uuid(user)?)),
+                None => FlowPurpose::SignIn,
+            },
             created_at: from_db(self.created_at),
             expires_at: from_db(self.expires_at),
         })

@@ -3,7 +3,7 @@
 use authd_kernel::{StoreError, UserId};
 use authd_passkey::ports::PasskeyRepository;
 use authd_passkey::{
-    CeremonyKind, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
+    CeremonyPurpose, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
 };
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -74,18 +74,30 @@ struct CeremonyRow {
     expires_at: PrimitiveDateTime,
 }
 
+/// The stored `kind` column of a ceremony.
+const fn kind_of(purpose: CeremonyPurpose) -> &'static str {
+    match purpose {
+        CeremonyPurpose::Registration(_) => "registration",
+        CeremonyPurpose::Authentication => "authentication",
+    }
+}
+
 impl CeremonyRow {
+    fn purpose(&self) -> Result<CeremonyPurpose, StoreError> {
+        match (self.kind.as_str(), self.user_id.as_deref()) {
+            ("registration", Some(user)) => Ok(CeremonyPurpose::Registration(UserId::from_uuid(
+                uuid(user)?,
+            ))),
+            ("authentication", None) => Ok(CeremonyPurpose::Authentication),
+            (kind, user) => Err(StoreError::message(format!(
+                "inconsistent ceremony: kind {kind:?}, user {user:?}"
+            ))),
+        }
+    }
+
     fn into_domain(self) -> Result<CeremonyRecord, StoreError> {
         Ok(CeremonyRecord {
-            kind: CeremonyKind::parse(&self.kind).ok_or_else(|| {
-                StoreError::message(format!("unknown ceremony kind {:?}", self.kind))
-            })?,
-            user_id: self
-                .user_id
-                .as_deref()
-                .map(uuid)
-                .transpose()?
-                .map(UserId::from_uuid),
+            purpose: self.purpose()?,
             challenge: self.challenge,
             state: self.state,
             created_at: from_db(self.created_at),
@@ -98,8 +110,11 @@ impl PasskeyRepository for Store {
     async fn save_ceremony(&self, ceremony: &CeremonyRecord) -> Result<(), StoreError> {
         let row = CeremonyRow {
             challenge: ceremony.challenge.clone(),
-            kind: ceremony.kind.as_str().to_owned(),
-            user_id: ceremony.user_id.map(|u| u.to_string()),
+            kind: kind_of(ceremony.purpose).to_owned(),
+            user_id: match ceremony.purpose {
+                CeremonyPurpose::Registration(user) => Some(user.to_string()),
+                CeremonyPurpose::Authentication => None,
+            },
             state: ceremony.state.clone(),
             created_at: to_db(ceremony.created_at),
             expires_at: to_db(ceremony.expires_at),

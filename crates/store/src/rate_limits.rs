@@ -1,5 +1,6 @@
 //! Fixed-window rate-limit counters, kept in the database so every instance shares them.
 
+use authd_account::ports::{RateLimiter, RateWindow};
 use authd_kernel::StoreError;
 use diesel::dsl::case_when;
 use diesel::sql_types::Integer;
@@ -11,31 +12,16 @@ use crate::Store;
 use crate::convert::{db_error, from_db, to_db};
 use crate::schema::rate_limits;
 
-/// A bucket's state in its current window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateWindow {
-    /// Hits counted in the current window.
-    pub hits: u32,
-    /// When the current window ends and the count starts again from zero.
-    pub resets_at: OffsetDateTime,
-}
-
-impl RateWindow {
-    fn from_row(hits: i32, window_start: PrimitiveDateTime, window: Duration) -> Self {
-        Self {
-            hits: u32::try_from(hits).unwrap_or(0),
-            resets_at: from_db(window_start) + window,
-        }
+fn window_of(hits: i32, window_start: PrimitiveDateTime, window: Duration) -> RateWindow {
+    RateWindow {
+        hits: u32::try_from(hits).unwrap_or(0),
+        resets_at: from_db(window_start) + window,
     }
 }
 
-impl Store {
-    /// Counts one hit in `bucket` and returns the window's state, starting a new window when the last one
-    /// has run out. One statement, atomic on both backends.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn hit_rate_limit(
+impl RateLimiter for Store {
+    /// One statement, atomic on both backends: an upsert that restarts a stale window.
+    async fn hit(
         &self,
         bucket: &str,
         window: Duration,
@@ -66,14 +52,10 @@ impl Store {
                 .await
                 .map_err(db_error)
         })?;
-        Ok(RateWindow::from_row(hits, start, window))
+        Ok(window_of(hits, start, window))
     }
 
-    /// Forgets a bucket (e.g. an account's failure count after a successful login).
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn clear_rate_limit(&self, bucket: &str) -> Result<(), StoreError> {
+    async fn clear(&self, bucket: &str) -> Result<(), StoreError> {
         with_conn!(self, |conn| {
             diesel::delete(rate_limits::table.find(bucket))
                 .execute(conn)

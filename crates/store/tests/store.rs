@@ -7,6 +7,7 @@
     reason = "tests fail loudly"
 )]
 
+use authd_account::ports::RateLimiter as _;
 use authd_identity::ports::UserRepository;
 use authd_identity::{DisplayName, Email, IdentityError, NewWorkspace, PasswordHash, Role, User};
 use authd_kernel::{OpaqueToken, OsRandom, Secret, SystemClock, TokenHash, UserId};
@@ -346,19 +347,19 @@ async fn rate_limit_counters_count_within_a_window_and_restart_after_it(store: S
     let window = Duration::minutes(15);
     for expected in 1..=3 {
         let state = store
-            .hit_rate_limit(&bucket, window, T0 + Duration::minutes(expected))
+            .hit(&bucket, window, T0 + Duration::minutes(expected))
             .await
             .unwrap();
         assert_eq!(state.hits, u32::try_from(expected).unwrap());
         assert_eq!(state.resets_at, T0 + Duration::minutes(1) + window);
     }
     let after = T0 + Duration::minutes(16);
-    let restarted = store.hit_rate_limit(&bucket, window, after).await.unwrap();
+    let restarted = store.hit(&bucket, window, after).await.unwrap();
     assert_eq!(restarted.hits, 1, "a hit after the window starts a new one");
     assert_eq!(restarted.resets_at, after + window);
 
-    store.clear_rate_limit(&bucket).await.unwrap();
-    let cleared = store.hit_rate_limit(&bucket, window, after).await.unwrap();
+    store.clear(&bucket).await.unwrap();
+    let cleared = store.hit(&bucket, window, after).await.unwrap();
     assert_eq!(cleared.hits, 1, "a cleared bucket counts from zero");
 }
 
@@ -878,10 +879,10 @@ mod mfa_and_pending_sessions {
 mod oauth {
     use authd_identity::ports::UserRepository as _;
     use authd_identity::{DisplayName, NewWorkspace, User};
-    use authd_kernel::{OpaqueToken, OsRandom, Secret, SystemClock, UserId};
+    use authd_kernel::{OpaqueToken, OsRandom, Secret, SystemClock};
     use authd_oauth::ports::OAuthRepository;
     use authd_oauth::{
-        LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
+        FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
     };
     use authd_store::Store;
     use time::Duration;
@@ -896,7 +897,7 @@ mod oauth {
         unlinking_removes_only_that_provider,
     );
 
-    fn pending(link_user: Option<UserId>) -> PendingAuthorization {
+    fn pending(purpose: FlowPurpose) -> PendingAuthorization {
         PendingAuthorization {
             state_hash: OpaqueToken::generate(&OsRandom).hash,
             provider: ProviderKind::Google,
@@ -904,7 +905,7 @@ mod oauth {
             pkce_verifier: Secret::new("verifier"),
             nonce: Secret::new("nonce"),
             redirect_to: RedirectPath::parse(Some("/after")).unwrap(),
-            link_user,
+            purpose,
             created_at: T0,
             expires_at: T0 + Duration::minutes(10),
         }
@@ -922,7 +923,7 @@ mod oauth {
 
     async fn a_pending_authorization_is_taken_once(store: Store) {
         let owner = registered(&store).await;
-        let p = pending(Some(owner.id));
+        let p = pending(FlowPurpose::Link(owner.id));
         store.save_authorization(&p).await.unwrap();
         let taken = store
             .take_authorization(&p.state_hash)
@@ -930,8 +931,8 @@ mod oauth {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (taken.provider, taken.link_user, taken.redirect_to.as_str()),
-            (ProviderKind::Google, Some(owner.id), "/after")
+            (taken.provider, taken.purpose, taken.redirect_to.as_str()),
+            (ProviderKind::Google, FlowPurpose::Link(owner.id), "/after")
         );
         assert_eq!(taken.pkce_verifier.expose(), "verifier");
         assert_eq!(taken.binding_hash, p.binding_hash);
@@ -945,7 +946,7 @@ mod oauth {
     }
 
     async fn concurrent_callbacks_with_one_state_let_one_through(store: Store) {
-        let p = pending(None);
+        let p = pending(FlowPurpose::SignIn);
         store.save_authorization(&p).await.unwrap();
         let tries = (0..6).map(|_| {
             let store = store.clone();
@@ -1084,7 +1085,7 @@ mod passkeys {
     use authd_kernel::{OsRandom, SystemClock};
     use authd_passkey::ports::PasskeyRepository;
     use authd_passkey::{
-        CeremonyKind, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
+        CeremonyPurpose, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
     };
     use authd_store::Store;
     use time::Duration;
@@ -1113,8 +1114,7 @@ mod passkeys {
         let user = registered(&store).await;
         let ceremony = CeremonyRecord {
             challenge: uuid::Uuid::new_v4().to_string(),
-            kind: CeremonyKind::Registration,
-            user_id: Some(user.id),
+            purpose: CeremonyPurpose::Registration(user.id),
             state: "{}".into(),
             created_at: T0,
             expires_at: T0 + Duration::minutes(5),
@@ -1126,12 +1126,8 @@ mod passkeys {
             .unwrap()
             .unwrap();
         assert_eq!(
-            (taken.kind, taken.user_id, taken.expires_at),
-            (
-                CeremonyKind::Registration,
-                Some(user.id),
-                ceremony.expires_at
-            )
+            (taken.purpose, taken.expires_at),
+            (CeremonyPurpose::Registration(user.id), ceremony.expires_at)
         );
         assert!(
             store

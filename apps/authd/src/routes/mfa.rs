@@ -3,8 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use authd_mfa::MfaError;
-use authd_session::{Authenticated, MfaAttempt, MfaStatus};
+use authd_account::SecondFactor;
 
 use crate::api::{
     self, AuthenticatedResponse, CodeBody, MfaSetupResponse, RecoveryCodesResponse, StatusResponse,
@@ -14,10 +13,6 @@ use crate::auth::{AnySession, FullSession};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
-
-/// Wrong codes a pending session may present before it is revoked (fixed by the contract, whatever the
-/// rate-limit settings say).
-const PENDING_ATTEMPTS: u32 = 5;
 
 /// Starts enrolment: a new secret, its otpauth URL and a QR code. Calling it again replaces a pending secret.
 #[utoipa::path(
@@ -35,12 +30,7 @@ pub async fn setup(
     state: web::Data<AppState>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state
-        .identity
-        .user(caller.0.user_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    let setup = state.mfa.setup(user.id, user.email.as_str()).await?;
+    let setup = state.accounts.begin_mfa_enrolment(caller.0.user_id).await?;
     Ok(no_store(StatusCode::OK).json(MfaSetupResponse {
         secret: setup.secret_base32.expose().to_owned(),
         otpauth_url: setup.otpauth_url.expose().to_owned(),
@@ -66,7 +56,11 @@ pub async fn confirm(
     caller: FullSession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let codes = state.mfa.confirm(caller.0.user_id, &body.0.code).await?;
+    let codes = state
+        .accounts
+        .mfa()
+        .confirm(caller.0.user_id, &body.0.code)
+        .await?;
     tracing::info!(user_id = %caller.0.user_id, "multi-factor authentication enabled");
     Ok(api::recovery_codes(codes))
 }
@@ -89,9 +83,11 @@ pub async fn verify(
     caller: AnySession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let attempt = begin_attempt(&state, caller).await?;
-    let checked = state.mfa.verify(attempt.caller.user_id, &body.0.code).await;
-    complete_sign_in(&state, attempt, checked).await
+    let session = state
+        .accounts
+        .complete_second_factor(caller.0, SecondFactor::Totp(&body.0.code))
+        .await?;
+    Ok(api::authenticated(StatusCode::OK, session, &state.web))
 }
 
 /// Completes a pending sign-in with a recovery code, which is spent.
@@ -112,65 +108,11 @@ pub async fn recovery_verify(
     caller: AnySession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let attempt = begin_attempt(&state, caller).await?;
-    let checked = state
-        .mfa
-        .verify_recovery(attempt.caller.user_id, &body.0.code)
-        .await;
-    complete_sign_in(&state, attempt, checked).await
-}
-
-/// A pending sign-in's attempt at its second factor, counted (per user and per session) before the code is
-/// checked, so parallel guesses cannot outrun either limit.
-struct Attempt {
-    caller: Authenticated,
-    counted: MfaAttempt,
-}
-
-async fn begin_attempt(state: &AppState, caller: AnySession) -> Result<Attempt, ApiError> {
-    let caller = match caller.0.mfa {
-        MfaStatus::Pending => caller.0,
-        MfaStatus::NotEnrolled | MfaStatus::Verified => return Err(ApiError::MfaNotPending),
-    };
-    state.throttle.before_second_factor(caller.user_id).await?;
-    let counted = state
-        .sessions
-        .begin_mfa_attempt(caller.session_id, PENDING_ATTEMPTS)
-        .await?
-        // The session used its attempts (the last one is being judged, or revoked it already).
-        .ok_or(ApiError::InvalidSecondFactor)?;
-    Ok(Attempt { caller, counted })
-}
-
-/// Promotes the pending session after a good code; a wrong one may have been the session's last.
-async fn complete_sign_in(
-    state: &AppState,
-    attempt: Attempt,
-    checked: Result<(), MfaError>,
-) -> Result<HttpResponse, ApiError> {
-    let Attempt { caller, counted } = attempt;
-    match checked {
-        Ok(()) => {
-            state.throttle.after_second_factor(caller.user_id).await?;
-            let tokens = state.sessions.complete_mfa(caller.session_id).await?;
-            let user = state
-                .identity
-                .user(caller.user_id)
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-            Ok(api::authenticated(
-                StatusCode::OK,
-                &user,
-                tokens,
-                &state.web,
-            ))
-        }
-        Err(MfaError::InvalidCode) => {
-            state.sessions.fail_mfa_attempt(counted).await?;
-            Err(ApiError::InvalidSecondFactor)
-        }
-        Err(err) => Err(err.into()),
-    }
+    let session = state
+        .accounts
+        .complete_second_factor(caller.0, SecondFactor::RecoveryCode(&body.0.code))
+        .await?;
+    Ok(api::authenticated(StatusCode::OK, session, &state.web))
 }
 
 /// Turns MFA off with a TOTP code or a recovery code; the secret and recovery codes are deleted.
@@ -191,13 +133,10 @@ pub async fn disable(
     caller: FullSession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
-    // A stolen full session must not be able to guess its way to turning MFA off.
     state
-        .throttle
-        .before_second_factor(caller.0.user_id)
+        .accounts
+        .disable_mfa(caller.0.user_id, &body.0.code)
         .await?;
-    state.mfa.disable(caller.0.user_id, &body.0.code).await?;
-    state.throttle.after_second_factor(caller.0.user_id).await?;
     tracing::info!(user_id = %caller.0.user_id, "multi-factor authentication disabled");
     Ok(no_store(StatusCode::OK).json(StatusResponse {
         status: "mfa_disabled",
@@ -244,7 +183,8 @@ pub async fn recovery_codes_regenerate(
 
 async fn regenerate(state: &AppState, caller: FullSession) -> Result<HttpResponse, ApiError> {
     let codes = state
-        .mfa
+        .accounts
+        .mfa()
         .regenerate_recovery_codes(caller.0.user_id)
         .await?;
     tracing::info!(user_id = %caller.0.user_id, "recovery codes regenerated");

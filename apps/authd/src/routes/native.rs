@@ -2,15 +2,15 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use authd_account::{AccountError, SignIn};
 use authd_identity::{IdentityError, Registration};
 use authd_kernel::Secret;
-use authd_session::MfaStatus;
 
 use crate::api::{
     self, AuthenticatedResponse, LoginBody, RefreshBody, RegisterBody, SecretField, SignInResponse,
     StatusResponse, ValidateResponse,
 };
-use crate::auth::{FullSession, access_token, start_session};
+use crate::auth::{FullSession, access_token};
 use crate::client_ip::client_ip;
 use crate::cookies::{self, REFRESH_COOKIE};
 use crate::error::{ApiError, ErrorBody};
@@ -39,17 +39,8 @@ pub async fn register(
         name: body.name,
         password: body.password.into_secret(),
     };
-    let user = state.identity.register(registration).await?;
-    let tokens = state
-        .sessions
-        .start(user.id, MfaStatus::NotEnrolled)
-        .await?;
-    Ok(api::authenticated(
-        StatusCode::CREATED,
-        &user,
-        tokens,
-        &state.web,
-    ))
+    let session = state.accounts.sign_up(registration).await?;
+    Ok(api::authenticated(StatusCode::CREATED, session, &state.web))
 }
 
 /// Checks email and password and signs the user in.
@@ -72,26 +63,26 @@ pub async fn login(
     body: JsonBody<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginBody { email, password } = body.0;
-    state
-        .throttle
-        .before_login(client_ip(&req, &state.web.trusted_proxies), &email)
-        .await?;
-    match state.identity.login(&email, &password.into_secret()).await {
-        Ok(user) => {
-            state.throttle.after_success(&email).await?;
-            let tokens = start_session(&state, user.id, false).await?;
-            state.metrics.login(if tokens.mfa.is_satisfied() {
-                "success"
-            } else {
-                "mfa_required"
-            });
-            Ok(api::signed_in(&user, tokens, &state.web))
+    let ip = client_ip(&req, &state.web.trusted_proxies);
+    let outcome = state
+        .accounts
+        .sign_in_with_password(&email, &password.into_secret(), ip)
+        .await;
+    if let Some(label) = login_metric(&outcome) {
+        state.metrics.login(label);
+    }
+    Ok(api::signed_in(outcome?, &state.web))
+}
+
+/// The login counter's label for an outcome; refusals other than a wrong password are not logins counted.
+fn login_metric(outcome: &Result<SignIn, AccountError>) -> Option<&'static str> {
+    match outcome {
+        Ok(SignIn::Complete(_)) => Some("success"),
+        Ok(SignIn::SecondFactorRequired(_)) => Some("mfa_required"),
+        Err(AccountError::Identity(IdentityError::InvalidCredentials)) => {
+            Some("invalid_credentials")
         }
-        Err(IdentityError::InvalidCredentials) => {
-            state.metrics.login("invalid_credentials");
-            Err(ApiError::InvalidCredentials)
-        }
-        Err(err) => Err(err.into()),
+        Err(_) => None,
     }
 }
 
@@ -108,8 +99,8 @@ pub async fn logout(
 ) -> Result<HttpResponse, ApiError> {
     let refresh_cookie = req.cookie(REFRESH_COOKIE).map(|c| Secret::new(c.value()));
     state
-        .sessions
-        .logout(access_token(&req).as_deref(), refresh_cookie.as_ref())
+        .accounts
+        .sign_out(access_token(&req).as_deref(), refresh_cookie.as_ref())
         .await?;
     let mut response = api::no_store(StatusCode::OK);
     for cookie in cookies::cleared(&state.web) {
@@ -146,18 +137,8 @@ pub async fn refresh(
         .or_else(|| req.cookie(REFRESH_COOKIE).map(|c| Secret::new(c.value())))
         .filter(|t| !t.expose().is_empty())
         .ok_or(ApiError::InvalidToken)?;
-    let tokens = state.sessions.refresh(&presented).await?;
-    let user = state
-        .identity
-        .user(tokens.user_id)
-        .await?
-        .ok_or(ApiError::InvalidToken)?;
-    Ok(api::authenticated(
-        StatusCode::OK,
-        &user,
-        tokens,
-        &state.web,
-    ))
+    let session = state.accounts.refresh(&presented).await?;
+    Ok(api::authenticated(StatusCode::OK, session, &state.web))
 }
 
 /// The caller and their workspaces, for other services to check a token against.
@@ -175,11 +156,7 @@ pub async fn validate(
     state: web::Data<AppState>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let profile = state
-        .identity
-        .profile(caller.0.user_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let profile = state.accounts.profile(caller.0.user_id).await?;
     Ok(api::no_store(StatusCode::OK).json(ValidateResponse {
         status: "active",
         user: (&profile.user).into(),

@@ -2,16 +2,17 @@
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest as _, HttpRequest, HttpResponse, web};
+use authd_account::SignIn;
 use authd_kernel::Secret;
-use authd_oauth::{ProviderKind, ProviderReply};
+use authd_oauth::{Begun, ProviderKind, ProviderReply};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::{LinkedProviderResponse, StatusResponse, no_store, rfc3339};
-use crate::auth::{FullSession, start_session};
+use crate::auth::FullSession;
 use crate::cookies::{self, OAUTH_BINDING_COOKIE};
 use crate::error::{ApiError, ErrorBody};
-use crate::state::AppState;
+use crate::state::{AppState, WebSettings};
 
 /// `?redirect_to=`
 #[derive(Debug, Deserialize, IntoParams)]
@@ -62,7 +63,12 @@ pub async fn login(
     query: web::Query<RedirectQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let kind = provider_of(&provider)?;
-    begin(&state, kind, query.redirect_to.as_deref(), None).await
+    let begun = state
+        .accounts
+        .oauth()
+        .begin_sign_in(kind, query.redirect_to.as_deref())
+        .await?;
+    Ok(redirect_to_provider(begun, &state.web))
 }
 
 /// Starts linking a provider to the signed-in account: 307 to the provider.
@@ -87,28 +93,21 @@ pub async fn link(
 ) -> Result<HttpResponse, ApiError> {
     // The path first: an unknown or disabled provider is 400 `unknown_provider` whoever asks.
     let kind = provider_of(&provider)?;
-    state.oauth.provider(kind)?;
+    let oauth = state.accounts.oauth();
+    oauth.provider(kind)?;
     let caller = FullSession::extract(&req).await?;
-    begin(
-        &state,
-        kind,
-        query.redirect_to.as_deref(),
-        Some(caller.0.user_id),
-    )
-    .await
+    let begun = oauth
+        .begin_link(kind, query.redirect_to.as_deref(), caller.0.user_id)
+        .await?;
+    Ok(redirect_to_provider(begun, &state.web))
 }
 
-async fn begin(
-    state: &AppState,
-    kind: ProviderKind,
-    redirect_to: Option<&str>,
-    link_user: Option<authd_kernel::UserId>,
-) -> Result<HttpResponse, ApiError> {
-    let begun = state.oauth.begin(kind, redirect_to, link_user).await?;
-    Ok(no_store(StatusCode::TEMPORARY_REDIRECT)
+/// Sends the browser to the provider, bound to it by a cookie the callback must bring back.
+fn redirect_to_provider(begun: Begun, web: &WebSettings) -> HttpResponse {
+    no_store(StatusCode::TEMPORARY_REDIRECT)
         .insert_header((header::LOCATION, begun.authorize_url))
-        .cookie(cookies::oauth_binding(begun.binding.expose(), &state.web))
-        .finish())
+        .cookie(cookies::oauth_binding(begun.binding.expose(), web))
+        .finish()
 }
 
 /// The provider's redirect back: exchanges the code, signs in (or links), and sends the browser to the
@@ -149,32 +148,45 @@ pub async fn callback(
         .cookie(OAUTH_BINDING_COOKIE)
         .map(|c| c.value().to_owned());
     let done = state
-        .oauth
-        .complete(kind, reply, &flow_state, binding.as_deref())
+        .accounts
+        .sign_in_with_provider(kind, reply, &flow_state, binding.as_deref())
         .await?;
-
+    tracing::info!(user_id = %user_of(&done.sign_in), provider = %kind, created = done.created, "OAuth sign-in");
     let mut target = format!("{}{}", state.web.frontend_url, done.redirect_to.as_str());
     let mut response = no_store(StatusCode::FOUND);
     response.cookie(cookies::oauth_binding_cleared(&state.web));
-    let tokens = start_session(&state, done.user.id, false).await?;
-    response.cookie(cookies::access(
-        tokens.access_token.expose(),
-        tokens.expires_in,
-        &state.web,
-    ));
-    match &tokens.refresh_token {
-        Some(refresh) => {
-            response.cookie(cookies::refresh(refresh.expose(), &state.web));
+    match done.sign_in {
+        SignIn::Complete(session) => {
+            let tokens = session.tokens;
+            response.cookie(cookies::access(
+                tokens.access_token.expose(),
+                tokens.expires_in,
+                &state.web,
+            ));
+            response.cookie(cookies::refresh(tokens.refresh_token.expose(), &state.web));
         }
-        // A pending session: the frontend finishes the sign-in at /auth/mfa/verify.
-        None => target.push_str(if target.contains('?') {
-            "&mfa_required=true"
-        } else {
-            "?mfa_required=true"
-        }),
+        // The frontend finishes the sign-in at /auth/mfa/verify, with the pending token's cookie.
+        SignIn::SecondFactorRequired(pending) => {
+            response.cookie(cookies::access(
+                pending.tokens.access_token.expose(),
+                pending.tokens.expires_in,
+                &state.web,
+            ));
+            target.push_str(if target.contains('?') {
+                "&mfa_required=true"
+            } else {
+                "?mfa_required=true"
+            });
+        }
     }
-    tracing::info!(user_id = %done.user.id, provider = %kind, created = done.created, "OAuth sign-in");
     Ok(response.insert_header((header::LOCATION, target)).finish())
+}
+
+fn user_of(sign_in: &SignIn) -> authd_kernel::UserId {
+    match sign_in {
+        SignIn::Complete(session) => session.user.id,
+        SignIn::SecondFactorRequired(pending) => pending.user.id,
+    }
 }
 
 /// Removes a linked provider, unless it is the account's last way in.
@@ -197,7 +209,11 @@ pub async fn unlink(
 ) -> Result<HttpResponse, ApiError> {
     let kind = provider_of(&provider)?;
     let caller = FullSession::extract(&req).await?;
-    state.oauth.unlink(caller.0.user_id, kind).await?;
+    state
+        .accounts
+        .oauth()
+        .unlink(caller.0.user_id, kind)
+        .await?;
     Ok(no_store(StatusCode::OK).json(StatusResponse { status: "unlinked" }))
 }
 
@@ -216,7 +232,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let links = state.oauth.links(caller.0.user_id).await?;
+    let links = state.accounts.oauth().links(caller.0.user_id).await?;
     let body: Vec<LinkedProviderResponse> = links
         .into_iter()
         .map(|l| LinkedProviderResponse {

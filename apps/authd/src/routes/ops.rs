@@ -37,7 +37,7 @@ pub struct KeysResponse {
     get,
     path = "/auth/keys",tag = "operations", responses((status = 200, body = KeysResponse)))]
 pub async fn keys(state: web::Data<AppState>) -> HttpResponse {
-    let ring = state.sessions.keys();
+    let ring = state.accounts.sessions().keys();
     let active = ring.active().kid();
     let keys = ring
         .verifier()

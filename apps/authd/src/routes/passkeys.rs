@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::{self, SignInResponse, StatusResponse, no_store, rfc3339};
-use crate::auth::{FullSession, start_session};
+use crate::auth::FullSession;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody};
 use crate::state::AppState;
@@ -84,12 +84,12 @@ pub async fn register_challenge(
     state: web::Data<AppState>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state
-        .identity
-        .user(caller.0.user_id)
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
-    Ok(options(state.passkeys.begin_registration(&user).await?))
+    Ok(options(
+        state
+            .accounts
+            .begin_passkey_registration(caller.0.user_id)
+            .await?,
+    ))
 }
 
 /// Stores a passkey from the browser's `PublicKeyCredential` JSON (`credential.toJSON()`), with an optional
@@ -121,7 +121,8 @@ pub async fn register(
         }
     };
     let passkey = state
-        .passkeys
+        .accounts
+        .passkeys()
         .finish_registration(caller.0.user_id, &body.0.to_string(), name.as_deref())
         .await
         .map_err(ApiError::from_registration)?;
@@ -148,7 +149,7 @@ pub async fn login_challenge(
         Email::parse(email)
             .map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
     }
-    Ok(options(state.passkeys.begin_login().await?))
+    Ok(options(state.accounts.passkeys().begin_login().await?))
 }
 
 /// Signs in with the browser's assertion (`PublicKeyCredential` JSON). A passkey with user verification
@@ -168,18 +169,12 @@ pub async fn login(
     state: web::Data<AppState>,
     body: JsonBody<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
-    let signed_in = state
-        .passkeys
-        .finish_login(&body.0.to_string())
+    let sign_in = state
+        .accounts
+        .sign_in_with_passkey(&body.0.to_string())
         .await
-        .map_err(ApiError::from_login)?;
-    let user = state
-        .identity
-        .user(signed_in.user_id)
-        .await?
-        .ok_or(ApiError::PasskeyRefused)?;
-    let tokens = start_session(&state, user.id, signed_in.user_verified).await?;
-    Ok(api::signed_in(&user, tokens, &state.web))
+        .map_err(ApiError::from_passkey_sign_in)?;
+    Ok(api::signed_in(sign_in, &state.web))
 }
 
 /// The caller's passkeys.
@@ -197,7 +192,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let passkeys = state.passkeys.list(caller.0.user_id).await?;
+    let passkeys = state.accounts.passkeys().list(caller.0.user_id).await?;
     Ok(no_store(StatusCode::OK).json(
         passkeys
             .iter()
@@ -227,6 +222,10 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = PasskeyId::from_str(&passkey_id)
         .map_err(|_| ApiError::InvalidRequest("malformed passkey id".into()))?;
-    state.passkeys.delete(caller.0.user_id, id).await?;
+    state
+        .accounts
+        .passkeys()
+        .delete(caller.0.user_id, id)
+        .await?;
     Ok(no_store(StatusCode::OK).json(StatusResponse { status: "deleted" }))
 }

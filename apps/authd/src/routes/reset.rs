@@ -2,6 +2,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use authd_account::ResetEmail;
 use authd_identity::Email;
 use tracing::Instrument as _;
 use tracing_actix_web::RequestId;
@@ -35,8 +36,8 @@ pub async fn forgot_password(
     let email = Email::parse(&body.0.email)
         .map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
     state
-        .throttle
-        .before_reset_request(client_ip(&req, &state.web.trusted_proxies))
+        .accounts
+        .admit_password_reset(client_ip(&req, &state.web.trusted_proxies))
         .await?;
     let span = tracing::info_span!("password_reset_request", request_id = %request_id);
     background::spawn(
@@ -46,21 +47,15 @@ pub async fn forgot_password(
 }
 
 async fn queue_reset_email(state: std::sync::Arc<AppState>, email: Email, request_id: String) {
-    match state.throttle.allow_reset_email(email.as_str()).await {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::info!(
-                "reset emails for this address are over their hourly limit; not sending another"
-            );
-            return;
-        }
-        Err(err) => {
-            tracing::error!(error = %err, "could not check the reset-email limit; not sending");
-            return;
-        }
-    }
-    match state.resets.request(&email, Some(&request_id)).await {
-        Ok(()) => state.outbox.wake(),
+    match state
+        .accounts
+        .send_password_reset(&email, Some(&request_id))
+        .await
+    {
+        Ok(ResetEmail::Handled) => state.outbox.wake(),
+        Ok(ResetEmail::OverLimit) => tracing::info!(
+            "reset emails for this address are over their hourly limit; not sending another"
+        ),
         Err(err) => tracing::error!(error = %err, "could not queue a password-reset email"),
     }
 }
@@ -86,7 +81,8 @@ pub async fn reset_password(
         new_password,
     } = body.0;
     let user_id = state
-        .resets
+        .accounts
+        .resets()
         .reset(&token.into_secret(), new_password.into_secret())
         .await?;
     tracing::info!(user_id = %user_id, "password reset; every session revoked");

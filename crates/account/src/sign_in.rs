@@ -1,0 +1,184 @@
+//! Signing in: a first factor (password, provider, passkey) earns a full session, or a pending one when the
+//! user owes a second factor; signing up, refreshing and signing out.
+
+use std::net::IpAddr;
+
+use authd_identity::{Registration, User};
+use authd_kernel::Secret;
+use authd_oauth::{ProviderKind, ProviderReply, RedirectPath};
+use authd_passkey::PasskeyError;
+use authd_session::{PendingTokens, SessionError, SessionTokens};
+
+use crate::{AccountError, Accounts, Ports};
+
+/// The outcome of a first factor.
+#[derive(Debug)]
+pub enum SignIn {
+    /// Signed in.
+    Complete(FullSession),
+    /// The user has MFA on: the session waits for a TOTP or recovery code.
+    SecondFactorRequired(PendingSession),
+}
+
+/// A complete sign-in: who, and their tokens.
+#[derive(Debug)]
+pub struct FullSession {
+    /// The signed-in user.
+    pub user: User,
+    /// Access and refresh token.
+    pub tokens: SessionTokens,
+}
+
+/// A sign-in waiting for its second factor.
+#[derive(Debug)]
+pub struct PendingSession {
+    /// Who is signing in.
+    pub user: User,
+    /// The pending session's one token.
+    pub tokens: PendingTokens,
+}
+
+/// A finished provider flow: the sign-in, and where the browser goes next.
+#[derive(Debug)]
+pub struct ProviderSignIn {
+    /// The session it earned.
+    pub sign_in: SignIn,
+    /// The path (on the frontend) the flow was begun for.
+    pub redirect_to: RedirectPath,
+    /// Whether the flow created the account.
+    pub created: bool,
+}
+
+/// How the user proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstFactor {
+    Password,
+    Provider,
+    /// A passkey the authenticator unlocked with a PIN or biometrics is two factors at once.
+    Passkey {
+        user_verified: bool,
+    },
+}
+
+impl<P: Ports> Accounts<P> {
+    /// Creates the account with its personal workspace and signs it in (it has no MFA yet).
+    ///
+    /// # Errors
+    /// The identity domain's registration errors (email taken, weak password, busy hasher), or storage.
+    pub async fn sign_up(&self, registration: Registration) -> Result<FullSession, AccountError> {
+        let user = self.domains.identity.register(registration).await?;
+        let tokens = self.domains.sessions.start_single_factor(user.id).await?;
+        Ok(FullSession { user, tokens })
+    }
+
+    /// Signs in with email and password, within the login limits (per client IP, per account).
+    ///
+    /// # Errors
+    /// [`AccountError::RateLimited`], `IdentityError::InvalidCredentials` (wrapped), or storage.
+    pub async fn sign_in_with_password(
+        &self,
+        email: &str,
+        password: &Secret,
+        client_ip: Option<IpAddr>,
+    ) -> Result<SignIn, AccountError> {
+        self.throttle.before_login(client_ip, email).await?;
+        let user = self.domains.identity.login(email, password).await?;
+        self.throttle.after_login(email).await?;
+        self.start_session(user, FirstFactor::Password).await
+    }
+
+    /// Signs in with a passkey assertion (usernameless: the credential says whose it is).
+    ///
+    /// # Errors
+    /// The passkey domain's refusals (wrapped), or storage.
+    pub async fn sign_in_with_passkey(&self, assertion_json: &str) -> Result<SignIn, AccountError> {
+        let login = self.domains.passkeys.finish_login(assertion_json).await?;
+        let user = self
+            .domains
+            .identity
+            .user(login.user_id)
+            .await?
+            .ok_or_else(|| PasskeyError::Rejected("the passkey's account is gone".into()))?;
+        let factor = FirstFactor::Passkey {
+            user_verified: login.user_verified,
+        };
+        self.start_session(user, factor).await
+    }
+
+    /// Finishes a provider flow (sign-in, sign-up or link) from its callback and signs the user in.
+    ///
+    /// # Errors
+    /// The OAuth domain's errors (state, refusal, provider down, link conflicts), or storage.
+    pub async fn sign_in_with_provider(
+        &self,
+        provider: ProviderKind,
+        reply: ProviderReply,
+        state: &str,
+        browser_binding: Option<&str>,
+    ) -> Result<ProviderSignIn, AccountError> {
+        let done = self
+            .domains
+            .oauth
+            .complete(provider, reply, state, browser_binding)
+            .await?;
+        Ok(ProviderSignIn {
+            sign_in: self.start_session(done.user, FirstFactor::Provider).await?,
+            redirect_to: done.redirect_to,
+            created: done.created,
+        })
+    }
+
+    /// Exchanges a refresh token for a new pair (rotation; a reused token revokes its session).
+    ///
+    /// # Errors
+    /// `SessionError::InvalidRefreshToken` or `RefreshTokenReused` (wrapped), or storage.
+    pub async fn refresh(&self, refresh_token: &Secret) -> Result<FullSession, AccountError> {
+        let tokens = self.domains.sessions.refresh(refresh_token).await?;
+        let user = self
+            .domains
+            .identity
+            .user(tokens.user_id)
+            .await?
+            .ok_or(SessionError::InvalidRefreshToken)?;
+        Ok(FullSession { user, tokens })
+    }
+
+    /// Ends the session either token names (the access token wins); nothing to end is fine.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn sign_out(
+        &self,
+        access_token: Option<&str>,
+        refresh_token: Option<&Secret>,
+    ) -> Result<(), AccountError> {
+        Ok(self
+            .domains
+            .sessions
+            .logout(access_token, refresh_token)
+            .await?)
+    }
+
+    /// The session a first factor earns: full when that factor was also a second one or the user has no
+    /// MFA, pending otherwise.
+    async fn start_session(&self, user: User, factor: FirstFactor) -> Result<SignIn, AccountError> {
+        let sessions = &self.domains.sessions;
+        if factor
+            == (FirstFactor::Passkey {
+                user_verified: true,
+            })
+        {
+            let tokens = sessions.start_verified(user.id).await?;
+            return Ok(SignIn::Complete(FullSession { user, tokens }));
+        }
+        if self.domains.mfa.is_enabled(user.id).await? {
+            let tokens = sessions.start_pending(user.id).await?;
+            return Ok(SignIn::SecondFactorRequired(PendingSession {
+                user,
+                tokens,
+            }));
+        }
+        let tokens = sessions.start_single_factor(user.id).await?;
+        Ok(SignIn::Complete(FullSession { user, tokens }))
+    }
+}
