@@ -3,15 +3,19 @@
 //! a repository port (these fakes and the real store) must pass. Never used outside tests.
 
 mod clock;
+mod counters;
 mod hasher;
 mod memory;
+mod provider;
 mod random;
 mod relying_party;
 
 pub use clock::FixedClock;
+pub use counters::MemoryCounters;
 pub use hasher::InlineHasher;
 pub use memory::{
     MemoryMfa, MemoryOAuth, MemoryPasskeys, MemorySessions, MemoryStore, MemoryUsers,
 };
+pub use provider::ScriptedProvider;
 pub use random::SeededRandom;
 pub use relying_party::{FakeRelyingParty, FakeResponse};
