@@ -21,14 +21,18 @@ use actix_web::middleware::Next;
 use tokio::runtime::{Builder, Runtime};
 use tokio::sync::Notify;
 
+use crate::error::ApiError;
+
 /// Middleware: runs the rest of the request in its own task and waits for it.
 pub async fn run_to_completion(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    actix_web::rt::spawn(next.call(req)).await.map_err(|e| {
-        actix_web::error::ErrorInternalServerError(format!("request task failed: {e}"))
-    })?
+    // A task that failed (a panic in a handler) is an internal error like any other: the client gets the
+    // JSON `internal_error` body, and the task's error goes to the log with the rest of the cause chain.
+    actix_web::rt::spawn(next.call(req))
+        .await
+        .map_err(ApiError::internal)?
 }
 
 fn runtime() -> Option<&'static Runtime> {
@@ -79,5 +83,40 @@ impl Shutdown {
         if !self.is_triggered() {
             notified.await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::body::to_bytes;
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, http::StatusCode, test, web};
+
+    use super::run_to_completion;
+
+    async fn handler_that_panics() -> HttpResponse {
+        panic!("secret-detail-of-the-failure")
+    }
+
+    #[actix_web::test]
+    async fn a_failed_request_task_answers_the_json_internal_error() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(run_to_completion))
+                .route("/", web::get().to(handler_that_panics)),
+        )
+        .await;
+        let request = test::TestRequest::get().to_request();
+        // The server turns an error that reaches it into its response; the test does the same.
+        let response = match test::try_call_service(&app, request).await {
+            Ok(_) => panic!("a panicking handler answered"),
+            Err(err) => err.error_response(),
+        };
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = to_bytes(response.into_body()).await.unwrap();
+        assert_eq!(
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap(),
+            serde_json::json!({ "error": "internal_error", "message": "internal error" })
+        );
     }
 }

@@ -135,47 +135,60 @@ pub enum ApiError {
     /// The password-hashing pool is saturated.
     #[error("the service is busy; try again shortly")]
     Busy,
+    /// The readiness check failed: the database does not answer.
+    #[error("the database does not answer")]
+    NotReady,
     /// Anything unexpected; logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
 }
 
 impl ApiError {
+    /// The one table of the contract: each answer's HTTP status and stable `error` code (docs/api.md lists
+    /// them). Nothing else decides either.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::InvalidRequest(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Self::WeakPassword(_) => (StatusCode::BAD_REQUEST, "weak_password"),
+            Self::EmailTaken => (StatusCode::BAD_REQUEST, "email_taken"),
+            Self::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::MfaRequired => (StatusCode::UNAUTHORIZED, "mfa_required"),
+            Self::InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token"),
+            Self::InvalidResetToken => (StatusCode::BAD_REQUEST, "invalid_token"),
+            Self::InvalidCode => (StatusCode::BAD_REQUEST, "invalid_code"),
+            Self::InvalidSecondFactor => (StatusCode::UNAUTHORIZED, "invalid_code"),
+            Self::MfaAlreadyEnabled => (StatusCode::BAD_REQUEST, "mfa_already_enabled"),
+            Self::MfaNotEnabled => (StatusCode::BAD_REQUEST, "mfa_not_enabled"),
+            Self::MfaSetupRequired => (StatusCode::BAD_REQUEST, "mfa_setup_required"),
+            Self::MfaNotPending => (StatusCode::BAD_REQUEST, "mfa_not_pending"),
+            Self::UnknownProvider => (StatusCode::BAD_REQUEST, "unknown_provider"),
+            Self::InvalidRedirect => (StatusCode::BAD_REQUEST, "invalid_redirect"),
+            Self::InvalidState => (StatusCode::BAD_REQUEST, "invalid_state"),
+            Self::ProviderAlreadyLinked => (StatusCode::BAD_REQUEST, "provider_already_linked"),
+            Self::NoUsableEmail(_) => (StatusCode::BAD_REQUEST, "no_usable_email"),
+            Self::NotLinked => (StatusCode::BAD_REQUEST, "not_linked"),
+            Self::LastLoginMethod => (StatusCode::BAD_REQUEST, "last_login_method"),
+            Self::ProviderRefused => (StatusCode::UNAUTHORIZED, "provider_refused"),
+            Self::ProviderUnavailable => (StatusCode::BAD_GATEWAY, "provider_unavailable"),
+            Self::InvalidPasskey(_) => (StatusCode::BAD_REQUEST, "invalid_passkey"),
+            Self::PasskeyRefused => (StatusCode::UNAUTHORIZED, "passkey_refused"),
+            Self::PasskeyAlreadyRegistered => {
+                (StatusCode::BAD_REQUEST, "passkey_already_registered")
+            }
+            Self::ForbiddenOrigin => (StatusCode::FORBIDDEN, "forbidden_origin"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not_found"),
+            Self::MethodNotAllowed { .. } => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            Self::RequestTimeout => (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            Self::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            Self::Busy | Self::NotReady => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+
     /// The stable `error` code.
     pub fn code(&self) -> &'static str {
-        match self {
-            Self::InvalidRequest(_) => "invalid_request",
-            Self::WeakPassword(_) => "weak_password",
-            Self::EmailTaken => "email_taken",
-            Self::InvalidCredentials => "invalid_credentials",
-            Self::Unauthorized => "unauthorized",
-            Self::MfaRequired => "mfa_required",
-            Self::InvalidToken | Self::InvalidResetToken => "invalid_token",
-            Self::InvalidCode | Self::InvalidSecondFactor => "invalid_code",
-            Self::MfaAlreadyEnabled => "mfa_already_enabled",
-            Self::MfaNotEnabled => "mfa_not_enabled",
-            Self::MfaSetupRequired => "mfa_setup_required",
-            Self::MfaNotPending => "mfa_not_pending",
-            Self::UnknownProvider => "unknown_provider",
-            Self::InvalidRedirect => "invalid_redirect",
-            Self::InvalidState => "invalid_state",
-            Self::ProviderAlreadyLinked => "provider_already_linked",
-            Self::NoUsableEmail(_) => "no_usable_email",
-            Self::NotLinked => "not_linked",
-            Self::LastLoginMethod => "last_login_method",
-            Self::ProviderRefused => "provider_refused",
-            Self::ProviderUnavailable => "provider_unavailable",
-            Self::InvalidPasskey(_) => "invalid_passkey",
-            Self::PasskeyRefused => "passkey_refused",
-            Self::PasskeyAlreadyRegistered => "passkey_already_registered",
-            Self::ForbiddenOrigin => "forbidden_origin",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed { .. } => "method_not_allowed",
-            Self::RequestTimeout => "request_timeout",
-            Self::RateLimited { .. } => "rate_limited",
-            Self::Busy => "unavailable",
-            Self::Internal(_) => "internal_error",
-        }
+        self.status_and_code().1
     }
 
     /// Wraps an unexpected error.
@@ -186,48 +199,15 @@ impl ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        match self {
-            Self::InvalidRequest(_)
-            | Self::WeakPassword(_)
-            | Self::EmailTaken
-            | Self::InvalidResetToken
-            | Self::InvalidCode
-            | Self::MfaAlreadyEnabled
-            | Self::MfaNotEnabled
-            | Self::MfaSetupRequired
-            | Self::MfaNotPending
-            | Self::UnknownProvider
-            | Self::InvalidRedirect
-            | Self::InvalidState
-            | Self::ProviderAlreadyLinked
-            | Self::NoUsableEmail(_)
-            | Self::NotLinked
-            | Self::LastLoginMethod
-            | Self::InvalidPasskey(_)
-            | Self::PasskeyAlreadyRegistered => StatusCode::BAD_REQUEST,
-            Self::InvalidCredentials
-            | Self::Unauthorized
-            | Self::MfaRequired
-            | Self::InvalidToken
-            | Self::InvalidSecondFactor
-            | Self::ProviderRefused
-            | Self::PasskeyRefused => StatusCode::UNAUTHORIZED,
-            Self::ProviderUnavailable => StatusCode::BAD_GATEWAY,
-            Self::ForbiddenOrigin => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            Self::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
+        self.status_and_code().0
     }
 
     fn error_response(&self) -> HttpResponse {
         if let Self::Internal(source) = self {
             tracing::error!(cause = %cause_chain(source.as_ref()), "internal error");
         }
-        let mut response = HttpResponse::build(self.status_code());
+        let (status, code) = self.status_and_code();
+        let mut response = HttpResponse::build(status);
         match self {
             Self::RateLimited { retry_after } => {
                 response.insert_header((header::RETRY_AFTER, retry_after.max(&1).to_string()));
@@ -242,7 +222,7 @@ impl ResponseError for ApiError {
         }
         response.insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
         response.json(ErrorBody {
-            error: self.code(),
+            error: code,
             message: self.to_string(),
         })
     }
@@ -257,6 +237,10 @@ fn cause_chain(err: &(dyn StdError + 'static)) -> String {
     }
     chain
 }
+
+// ---- Domain errors into answers ---------------------------------------------------------------------------
+// Every conversion from a domain or application crate's error lives in this section, one `From` per crate (and
+// the passkey readings that depend on the ceremony), so the contract's codes are chosen in one place.
 
 impl From<IdentityError> for ApiError {
     fn from(err: IdentityError) -> Self {
@@ -393,26 +377,48 @@ impl From<StoreError> for ApiError {
     }
 }
 
+// ---- End of the domain errors ------------------------------------------------------------------------------
+
 #[cfg(test)]
 mod tests {
+    use std::collections::HashSet;
+    use std::mem::discriminant;
+
     use actix_web::body::to_bytes;
 
     use super::*;
 
-    async fn rendered(err: ApiError) -> (StatusCode, serde_json::Value, Option<String>) {
-        let response = err.error_response();
-        let status = response.status();
-        let retry = response
-            .headers()
-            .get(header::RETRY_AFTER)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let body = to_bytes(response.into_body()).await.unwrap();
-        (status, serde_json::from_slice(&body).unwrap(), retry)
+    /// What a client receives: status, JSON body, `Retry-After` and `Cache-Control`.
+    struct Rendered {
+        status: StatusCode,
+        body: serde_json::Value,
+        retry_after: Option<String>,
+        cache_control: Option<String>,
     }
 
-    #[actix_web::test]
-    async fn each_error_has_its_status_and_code() {
-        let cases = [
+    async fn rendered(err: ApiError) -> Rendered {
+        let response = err.error_response();
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .map(|v: &HeaderValue| v.to_str().unwrap().to_owned())
+        };
+        let (retry_after, cache_control) =
+            (header(header::RETRY_AFTER), header(header::CACHE_CONTROL));
+        let status = response.status();
+        let body = to_bytes(response.into_body()).await.unwrap();
+        Rendered {
+            status,
+            body: serde_json::from_slice(&body).unwrap(),
+            retry_after,
+            cache_control,
+        }
+    }
+
+    /// One row per variant, with the status and code the contract (docs/api.md) gives it.
+    fn contract() -> Vec<(ApiError, u16, &'static str)> {
+        vec![
             (ApiError::InvalidRequest("x".into()), 400, "invalid_request"),
             (
                 ApiError::WeakPassword(PasswordProblem::Common),
@@ -458,41 +464,74 @@ mod tests {
                 405,
                 "method_not_allowed",
             ),
+            (ApiError::RequestTimeout, 408, "request_timeout"),
             (
                 ApiError::RateLimited { retry_after: 30 },
                 429,
                 "rate_limited",
             ),
             (ApiError::Busy, 503, "unavailable"),
-            (ApiError::RequestTimeout, 408, "request_timeout"),
-        ];
-        for (err, status, code) in cases {
-            let (got_status, body, _) = rendered(err).await;
-            assert_eq!(got_status.as_u16(), status, "{code}");
-            assert_eq!(body["error"], code);
-            assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+            (ApiError::NotReady, 503, "unavailable"),
+            (
+                ApiError::internal(std::io::Error::other("x")),
+                500,
+                "internal_error",
+            ),
+        ]
+    }
+
+    #[actix_web::test]
+    async fn each_error_has_its_status_and_code() {
+        for (err, status, code) in contract() {
+            assert_eq!(
+                err.status_and_code(),
+                (StatusCode::from_u16(status).unwrap(), code)
+            );
+            let message = err.to_string();
+            let answer = rendered(err).await;
+            assert_eq!(answer.status.as_u16(), status, "{code}");
+            assert_eq!(
+                answer.body,
+                serde_json::json!({ "error": code, "message": message })
+            );
+            assert!(!message.is_empty(), "{code} has no message");
+            assert_eq!(answer.cache_control.as_deref(), Some("no-store"), "{code}");
         }
+    }
+
+    #[test]
+    fn the_contract_table_names_each_variant_once() {
+        let rows = contract();
+        let variants: HashSet<_> = rows.iter().map(|(err, ..)| discriminant(err)).collect();
+        assert_eq!(variants.len(), rows.len());
+    }
+
+    #[actix_web::test]
+    async fn a_failed_readiness_check_answers_as_it_always_has() {
+        let answer = rendered(ApiError::NotReady).await;
+        assert_eq!(answer.status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            answer.body,
+            serde_json::json!({ "error": "unavailable", "message": "the database does not answer" })
+        );
+        assert_eq!(answer.retry_after, None);
     }
 
     #[actix_web::test]
     async fn internal_errors_show_nothing_of_their_cause() {
         let cause = std::io::Error::other("connection to db-secret-host refused");
-        let (status, body, _) = rendered(ApiError::internal(cause)).await;
-        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
-        assert_eq!(body["error"], "internal_error");
-        assert!(!body.to_string().contains("db-secret-host"));
+        let answer = rendered(ApiError::internal(cause)).await;
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(answer.body["error"], "internal_error");
+        assert!(!answer.body.to_string().contains("db-secret-host"));
     }
 
     #[actix_web::test]
     async fn throttling_answers_carry_retry_after() {
-        assert_eq!(
-            rendered(ApiError::RateLimited { retry_after: 42 })
-                .await
-                .2
-                .as_deref(),
-            Some("42")
-        );
-        assert_eq!(rendered(ApiError::Busy).await.2.as_deref(), Some("1"));
+        let limited = rendered(ApiError::RateLimited { retry_after: 42 }).await;
+        assert_eq!(limited.retry_after.as_deref(), Some("42"));
+        let busy = rendered(ApiError::Busy).await;
+        assert_eq!(busy.retry_after.as_deref(), Some("1"));
     }
 
     #[test]

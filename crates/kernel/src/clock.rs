@@ -15,6 +15,10 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     /// Now, truncated to the microsecond: the precision both databases keep, so a value reads back exactly
     /// as it was written.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "the clock adapter is the one place that reads the wall clock"
+    )]
     fn now(&self) -> OffsetDateTime {
         let now = OffsetDateTime::now_utc();
         now.replace_nanosecond(now.nanosecond() / 1_000 * 1_000)

@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, SimpleAsyncConnection as _};
 use tempfile::TempDir;
 
-use crate::{DatabaseUrl, PoolOptions, Store};
+use crate::{Backend, DatabaseUrl, PoolOptions, Store};
 
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -89,7 +89,7 @@ fn postgres_required() -> bool {
 
 /// Creates `authd_test_<pid>_<n>` (migrated when `shared`) on its own thread and runtime, so it works from any test, sync or async.
 fn create_postgres_database(shared: bool) -> Option<String> {
-    let admin = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+    let admin = admin_url();
     let result = std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -114,6 +114,34 @@ fn create_postgres_database(shared: bool) -> Option<String> {
             );
             None
         }
+    }
+}
+
+fn admin_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned())
+}
+
+impl TestDatabase {
+    /// Drops this PostgreSQL database (one from [`postgres_private`], once nothing is connected to it), for
+    /// tests that leave nothing behind rather than wait for the next run to drop it as stale.
+    ///
+    /// # Errors
+    /// The server's refusal, as text.
+    pub async fn drop_postgres(self) -> Result<(), String> {
+        if self.url.backend() != Backend::Postgres {
+            return Err("not a PostgreSQL database".into());
+        }
+        let base = self.raw_url.split('?').next().unwrap_or_default();
+        let (_, name) = base
+            .rsplit_once('/')
+            .ok_or_else(|| format!("{} names no database", self.raw_url))?;
+        let mut admin = AsyncPgConnection::establish(&admin_url())
+            .await
+            .map_err(|e| e.to_string())?;
+        admin
+            .batch_execute(&format!("DROP DATABASE {name}"))
+            .await
+            .map_err(|e| e.to_string())
     }
 }
 

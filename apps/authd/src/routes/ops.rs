@@ -69,17 +69,14 @@ pub async fn healthz() -> HttpResponse {
     tag = "operations",
     responses((status = 200, body = StatusResponse), (status = 503, body = ErrorBody))
 )]
-pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.store.ping().await {
-        Ok(()) => no_store(StatusCode::OK).json(StatusResponse { status: "ready" }),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            no_store(StatusCode::SERVICE_UNAVAILABLE).json(ErrorBody {
-                error: "unavailable",
-                message: "the database does not answer".into(),
-            })
-        }
-    }
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    state.store.ping().await.map_err(|err| {
+        // A warning rather than the 500's error log: an instance that is not ready is expected during a
+        // database failover, and the load balancer acts on the 503.
+        tracing::warn!(error = %err, "readiness check failed");
+        ApiError::NotReady
+    })?;
+    Ok(no_store(StatusCode::OK).json(StatusResponse { status: "ready" }))
 }
 
 /// Prometheus metrics.

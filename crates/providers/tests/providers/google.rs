@@ -117,10 +117,7 @@ async fn an_id_token_from_another_issuer_is_refused() {
 #[tokio::test]
 async fn an_expired_id_token_is_refused() {
     let (fake, provider) = setup().await;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = support::unix_now();
     fake.behave(|b| b.claims = json!({ "iat": now - 7200, "exp": now - 3600 }));
     assert_refused(sign_in(&fake, &provider).await, "expired");
 }

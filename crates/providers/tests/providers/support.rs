@@ -281,11 +281,21 @@ async fn token(
     Json(answer).into_response()
 }
 
-fn id_token(shared: &Shared, behaviour: &Behaviour, nonce: &str) -> String {
-    let now = SystemTime::now()
+/// The wall clock in Unix seconds, for ID-token claims: the OpenID Connect library checks `iat` and `exp`
+/// against the real time, not against an injected clock.
+#[allow(
+    clippy::disallowed_methods,
+    reason = "the ID tokens are checked against the wall clock"
+)]
+pub fn unix_now() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
-        .as_secs();
+        .as_secs()
+}
+
+fn id_token(shared: &Shared, behaviour: &Behaviour, nonce: &str) -> String {
+    let now = unix_now();
     let mut claims = json!({
         "iss": shared.base, "aud": CLIENT_ID, "sub": "110169484474386276334",
         "email": "ada@example.com", "email_verified": true, "name": "Ada Lovelace",
