@@ -4,6 +4,7 @@
 //! exist.
 
 use std::net::IpAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use authd_kernel::{Clock, StoreError, TokenHash, UserId};
@@ -42,8 +43,8 @@ impl Throttle {
         Self {
             store,
             settings,
-            reset_per_email: email.reset_per_email_per_hour,
-            reset_per_ip: email.reset_per_ip_per_hour,
+            reset_per_email: email.reset_per_email_per_hour.get(),
+            reset_per_ip: email.reset_per_ip_per_hour.get(),
             clock,
         }
     }
@@ -91,14 +92,14 @@ impl Throttle {
         let limits = &self.settings;
         if let Some(ip) = ip {
             let window = secs(limits.login_ip_window_secs);
-            self.count(&format!("login:ip:{ip}"), window, limits.login_per_ip)
+            self.count(&format!("login:ip:{ip}"), window, limits.login_per_ip.get())
                 .await?;
         }
         let window = secs(limits.login_account_window_secs);
         self.count(
             &account_bucket(email),
             window,
-            limits.login_failures_per_account,
+            limits.login_failures_per_account.get(),
         )
         .await
     }
@@ -116,7 +117,7 @@ impl Throttle {
         self.count(
             &second_factor_bucket(user),
             window,
-            self.settings.mfa_failures_per_user,
+            self.settings.mfa_failures_per_user.get(),
         )
         .await
     }
@@ -168,8 +169,8 @@ fn email_key(email: &str) -> String {
         .to_owned()
 }
 
-fn secs(n: u32) -> Duration {
-    Duration::seconds(n.into())
+fn secs(n: NonZeroU32) -> Duration {
+    Duration::seconds(n.get().into())
 }
 
 fn refuse_over(state: RateWindow, limit: u32, now: OffsetDateTime) -> Result<(), ApiError> {

@@ -30,6 +30,14 @@ impl From<String> for Secret {
     }
 }
 
+/// Read from configuration as a plain string, never reinterpreted (`"007"` stays `007`).
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
