@@ -37,9 +37,6 @@ use crate::{csrf, routes};
 /// What can stop the service from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    /// The configuration is invalid.
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
     /// The database is unreachable or a migration failed.
     #[error("database: {0}")]
     Store(#[from] StoreError),
