@@ -48,4 +48,15 @@ mod tests {
         assert_eq!(format!("{secret:?}"), "[redacted]");
         assert_eq!(secret.expose(), "hunter2");
     }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialises_from_a_string_as_it_is() {
+        use serde::Deserialize as _;
+        use serde::de::value::{Error, StrDeserializer};
+
+        let secret = Secret::deserialize(StrDeserializer::<Error>::new("007")).unwrap();
+        assert_eq!(secret.expose(), "007");
+        assert_eq!(format!("{secret:?}"), "[redacted]");
+    }
 }

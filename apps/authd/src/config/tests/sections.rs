@@ -9,6 +9,7 @@ fn smtp_settings_come_from_the_contract_keys() {
     let s = load(&[
         ("AUTHD__SMTP__HOST", "mail.example.com"),
         ("AUTHD__SMTP__TLS", "tls"),
+        ("AUTHD__SMTP__PORT", "2465"),
         ("AUTHD__SMTP__USERNAME", "authd"),
         ("AUTHD__SMTP__PASSWORD", "hunter2"),
         ("AUTHD__SMTP__FROM", "Example <no-reply@example.com>"),
@@ -17,7 +18,7 @@ fn smtp_settings_come_from_the_contract_keys() {
     .unwrap();
     assert_eq!(s.smtp.host.as_deref(), Some("mail.example.com"));
     assert_eq!(s.smtp.tls, SmtpTlsSetting::Tls);
-    assert_eq!(s.smtp.effective_port(), 465);
+    assert_eq!(s.smtp.effective_port(), 2465);
     assert_eq!(s.reset_url(), "https://app.example.com/reset");
     assert!(
         !format!("{s:?}").contains("hunter2"),
