@@ -12,7 +12,7 @@ use std::time::Duration as StdDuration;
 
 use authd_identity::ports::Mailer;
 use authd_identity::{MailFailure, OutgoingEmail};
-use authd_kernel::{Secret, StoreError};
+use authd_kernel::StoreError;
 use authd_mailer::{LogMailer, SmtpConfig, SmtpMailer, SmtpTls};
 use authd_store::{QueuedEmail, Store};
 use time::Duration;
@@ -52,9 +52,9 @@ impl AppMailer {
                 SmtpTlsSetting::Tls => SmtpTls::Tls,
             },
             username: smtp.username.clone(),
-            password: smtp.password.clone().map(Secret::new),
+            password: smtp.password.clone(),
             from: smtp.from.clone(),
-            timeout: StdDuration::from_secs(smtp.timeout_secs.into()),
+            timeout: StdDuration::from_secs(smtp.timeout_secs.get().into()),
         };
         SmtpMailer::new(config)
             .map(|mailer| Self::Smtp(Box::new(mailer)))
@@ -120,7 +120,7 @@ impl<M: Mailer> OutboxWorker<M> {
     /// Until `shutdown`: send what is due, then sleep until woken or until the poll interval passes. A
     /// round of sending is never interrupted; shutdown takes effect between rounds.
     pub async fn run(self, shutdown: Shutdown) {
-        let poll = StdDuration::from_millis(self.settings.poll_interval_ms.into());
+        let poll = StdDuration::from_millis(self.settings.poll_interval_ms.get().into());
         while !shutdown.is_triggered() {
             if let Err(err) = self.drain().await {
                 tracing::warn!(error = %err, "email outbox unavailable; will retry");
@@ -161,7 +161,9 @@ impl<M: Mailer> OutboxWorker<M> {
                 tracing::info!(request_id, email_id = %queued.id, attempts = queued.attempts, "email sent");
                 self.store.mark_email_sent(&queued.id, now).await
             }
-            Err(failure) if failure.permanent || queued.attempts >= self.settings.max_attempts => {
+            Err(failure)
+                if failure.permanent || queued.attempts >= self.settings.max_attempts.get() =>
+            {
                 tracing::error!(request_id, email_id = %queued.id, attempts = queued.attempts, reason = %failure.reason,
                     "email given up");
                 self.store
@@ -171,7 +173,7 @@ impl<M: Mailer> OutboxWorker<M> {
             Err(failure) => {
                 let retry_at = now
                     + backoff(
-                        Duration::seconds(self.settings.retry_base_secs.into()),
+                        Duration::seconds(self.settings.retry_base_secs.get().into()),
                         queued.attempts,
                     );
                 tracing::warn!(request_id, email_id = %queued.id, attempts = queued.attempts, reason = %failure.reason,

@@ -30,11 +30,11 @@ impl AppProvider {
         if let (Some(id), Some(secret)) = (&github.client_id, &github.client_secret) {
             let config = GitHubConfig {
                 client_id: id.clone(),
-                client_secret: Secret::new(secret.clone()),
-                authorize_url: github.authorize_url.clone(),
-                token_url: github.token_url.clone(),
-                api_url: github.api_url.clone(),
-                timeout: Duration::from_secs(github.timeout_secs.into()),
+                client_secret: secret.clone(),
+                authorize_url: github.authorize_url.to_string(),
+                token_url: github.token_url.to_string(),
+                api_url: github.api_url.to_string(),
+                timeout: Duration::from_secs(github.timeout_secs.get().into()),
             };
             let provider = GitHubProvider::new(config).map_err(|e| format!("oauth.github: {e}"))?;
             providers.push(Self::GitHub(Arc::new(provider)));
@@ -43,9 +43,9 @@ impl AppProvider {
         if let (Some(id), Some(secret)) = (&google.client_id, &google.client_secret) {
             let config = GoogleConfig {
                 client_id: id.clone(),
-                client_secret: Secret::new(secret.clone()),
-                issuer_url: google.issuer_url.clone(),
-                timeout: Duration::from_secs(google.timeout_secs.into()),
+                client_secret: secret.clone(),
+                issuer_url: google.issuer_url.to_string(),
+                timeout: Duration::from_secs(google.timeout_secs.get().into()),
             };
             let provider = GoogleProvider::new(config).map_err(|e| format!("oauth.google: {e}"))?;
             providers.push(Self::Google(Arc::new(provider)));

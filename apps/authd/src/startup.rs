@@ -9,7 +9,7 @@ use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
-use authd_account::{Accounts, Domains, Limit, Throttle, ThrottlePolicy};
+use authd_account::{Accounts, Domains, Throttle};
 use authd_identity::{IdentityService, PasswordResetService, ResetPolicy, ScryptHasher};
 use authd_kernel::{Clock, OsRandom, SealingKey, Secret, StoreError, SystemClock};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher};
@@ -18,7 +18,7 @@ use authd_passkey::PasskeyService;
 use authd_session::ports::SigningKeyRepository as _;
 use authd_session::{KeyId, KeyRing, SessionService, SigningKey, StoredSigningKey};
 use authd_store::{PoolOptions, Store};
-use authd_webauthn::{RpConfig, WebAuthnRelyingParty};
+use authd_webauthn::WebAuthnRelyingParty;
 use time::Duration;
 use tracing_actix_web::TracingLogger;
 
@@ -37,9 +37,6 @@ use crate::{csrf, routes};
 /// What can stop the service from starting.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    /// The configuration is invalid.
-    #[error(transparent)]
-    Config(#[from] crate::config::ConfigError),
     /// The database is unreachable or a migration failed.
     #[error("database: {0}")]
     Store(#[from] StoreError),
@@ -60,11 +57,7 @@ pub async fn build_state(
     settings: &Settings,
     clock: AppClock,
 ) -> Result<(AppState, OutboxWorker<AppMailer>), StartupError> {
-    let options = PoolOptions {
-        max_connections: settings.database.max_connections,
-        ..PoolOptions::default()
-    };
-    let store = Store::open(&settings.database_url()?, options);
+    let store = Store::open(&settings.database.url, settings.database.pool());
     let applied = store.migrate().await?;
     tracing::info!(backend = ?store.backend(), applied, "database ready");
 
@@ -79,10 +72,10 @@ pub async fn build_state(
     let hasher = BoundedHasher::new(
         scrypt,
         settings.password.concurrency(),
-        settings.password.hash_queue,
+        settings.password.hash_queue.get(),
     );
     let reset_policy = ResetPolicy {
-        ttl: Duration::seconds(settings.tokens.reset_ttl_secs.into()),
+        ttl: settings.tokens.reset_ttl(),
         reset_url: settings.reset_url(),
         product: settings.email.product_name.clone(),
     };
@@ -101,15 +94,11 @@ pub async fn build_state(
     };
     let providers = AppProvider::configured(&settings.oauth).map_err(StartupError::Setup)?;
     let oauth_policy = OAuthPolicy {
-        public_url: settings.server.public_url.clone(),
-        state_ttl: Duration::seconds(settings.oauth.state_ttl_secs.into()),
+        public_url: settings.server.public_url.to_string(),
+        state_ttl: Duration::seconds(settings.oauth.state_ttl_secs.get().into()),
     };
-    let relying_party = WebAuthnRelyingParty::new(RpConfig {
-        rp_id: settings.passkey_rp_id()?,
-        rp_origin: settings.passkey_origin()?,
-        rp_name: settings.passkey.rp_name.clone(),
-    })
-    .map_err(|e| StartupError::Setup(format!("passkey: {e}")))?;
+    let relying_party = WebAuthnRelyingParty::new(settings.relying_party())
+        .map_err(|e| StartupError::Setup(format!("passkey: {e}")))?;
     let policy = settings.tokens.policy();
     let domains = Domains {
         identity: IdentityService::new(store.clone(), hasher.clone(), clock.clone(), OsRandom),
@@ -131,51 +120,28 @@ pub async fn build_state(
         passkeys: PasskeyService::new(store.clone(), relying_party, clock.clone(), OsRandom),
         sessions: SessionService::new(store.clone(), keys, policy, clock.clone(), OsRandom),
     };
-    let throttle = Throttle::new(store.clone(), throttle_policy(settings), clock);
+    let throttle = Throttle::new(
+        store.clone(),
+        settings.rate_limit.policy(&settings.email),
+        clock,
+    );
     let state = AppState {
         accounts: Accounts::new(domains, throttle),
         outbox,
         web: WebSettings {
             secure_cookies: settings.cookies.secure,
-            allowed_origins: settings.allowed_origins(),
-            trusted_proxies: settings.trusted_proxies()?,
-            refresh_ttl_secs: settings.tokens.refresh_ttl_secs.into(),
+            allowed_origins: settings.server.all_allowed_origins(),
+            trusted_proxies: settings.server.trusted_proxies.clone(),
+            refresh_ttl_secs: settings.tokens.refresh_ttl_secs.get().into(),
             max_body_bytes: settings.server.max_body_bytes,
             body_timeout: StdDuration::from_secs(settings.server.body_timeout_secs.into()),
-            frontend_url: settings
-                .server
-                .frontend_url
-                .trim_end_matches('/')
-                .to_owned(),
-            oauth_state_ttl_secs: settings.oauth.state_ttl_secs.into(),
+            frontend_url: settings.server.frontend_base().to_owned(),
+            oauth_state_ttl_secs: settings.oauth.state_ttl_secs.get().into(),
         },
         metrics: Metrics::default(),
         store,
     };
     Ok((state, worker))
-}
-
-/// The limits of `[rate_limit]` and the reset-email limits of `[email]`.
-fn throttle_policy(settings: &Settings) -> ThrottlePolicy {
-    let limits = &settings.rate_limit;
-    let limit = |max: u32, window_secs: u32| Limit {
-        max,
-        window: Duration::seconds(window_secs.into()),
-    };
-    ThrottlePolicy {
-        enabled: limits.enabled,
-        login_per_ip: limit(limits.login_per_ip, limits.login_ip_window_secs),
-        login_failures_per_account: limit(
-            limits.login_failures_per_account,
-            limits.login_account_window_secs,
-        ),
-        second_factor_failures_per_user: limit(
-            limits.mfa_failures_per_user,
-            limits.mfa_window_secs,
-        ),
-        reset_requests_per_ip: limit(settings.email.reset_per_ip_per_hour, 3600),
-        reset_emails_per_address: limit(settings.email.reset_per_email_per_hour, 3600),
-    }
 }
 
 /// The configured key, or the one stored in the database (generated on first start, stored sealed).
@@ -186,10 +152,8 @@ async fn signing_keys(
     clock: &dyn Clock,
 ) -> Result<KeyRing, StartupError> {
     let setup = |e: authd_session::SessionError| StartupError::Setup(format!("signing key: {e}"));
-    if let Some(hex) = &settings.tokens.signing_key {
-        return Ok(KeyRing::single(
-            SigningKey::from_hex(KeyId(settings.tokens.signing_key_id), hex).map_err(setup)?,
-        ));
+    if let Some(key) = &settings.tokens.signing_key {
+        return Ok(KeyRing::single(key.clone()));
     }
     let fresh = SigningKey::generate(KeyId(1), &OsRandom).map_err(setup)?;
     let candidate = StoredSigningKey::sealed(&fresh, sealing, clock.now(), &OsRandom);
@@ -204,18 +168,16 @@ async fn sealing_key(
     store: &Store,
     clock: &dyn Clock,
 ) -> Result<SealingKey, StartupError> {
-    let key = match &settings.secrets.encryption_key {
-        Some(key) => Secret::new(key.clone()),
-        None => {
-            let candidate = Secret::new(hex::encode(SealingKey::generate(&OsRandom)));
-            store
-                .load_or_insert_secret("mfa_encryption_key", &candidate, clock.now())
-                .await?
-        }
-    };
-    SealingKey::from_hex(key.expose()).ok_or_else(|| {
+    if let Some(key) = &settings.secrets.encryption_key {
+        return Ok(key.clone());
+    }
+    let candidate = Secret::new(hex::encode(SealingKey::generate(&OsRandom)));
+    let stored = store
+        .load_or_insert_secret("mfa_encryption_key", &candidate, clock.now())
+        .await?;
+    SealingKey::from_hex(stored.expose()).ok_or_else(|| {
         StartupError::Setup(
-            "secrets.encryption_key: must be 64 hexadecimal characters (32 bytes)".into(),
+            "the encryption key stored in the database is not 32 hex-encoded bytes".into(),
         )
     })
 }
@@ -285,7 +247,7 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let state = web::Data::new(state);
     background::spawn(worker.run(Shutdown::default()));
     spawn_purger(state.store.clone(), clock);
-    let bind = settings.bind_address()?;
+    let bind = settings.server.bind;
     let mut server = HttpServer::new({
         let state = state.clone();
         move || app(state.clone())
@@ -317,6 +279,6 @@ fn spawn_purger(store: Store, clock: AppClock) {
 /// # Errors
 /// A [`StartupError`] when the database is unreachable or a migration fails.
 pub async fn migrate(settings: &Settings) -> Result<usize, StartupError> {
-    let store = Store::open(&settings.database_url()?, PoolOptions::default());
+    let store = Store::open(&settings.database.url, PoolOptions::default());
     Ok(store.migrate().await?)
 }

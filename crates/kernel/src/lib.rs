@@ -20,6 +20,10 @@ pub use secret::Secret;
 pub use store_error::StoreError;
 pub use token::{OpaqueToken, TokenHash, constant_time_eq};
 
+/// The longest rate-limit window the service supports: configuration refuses longer windows, and the
+/// store's purge deletes counters older than this, which is only safe because no window outlives it.
+pub const LONGEST_RATE_WINDOW: time::Duration = time::Duration::days(1);
+
 /// What [`uuid_id!`] expands to needs, reachable from any crate.
 #[doc(hidden)]
 pub mod reexport {

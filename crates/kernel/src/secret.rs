@@ -30,6 +30,14 @@ impl From<String> for Secret {
     }
 }
 
+/// Read from configuration as a plain string, never reinterpreted (`"007"` stays `007`).
+#[cfg(feature = "serde")]
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,5 +47,16 @@ mod tests {
         let secret = Secret::new("hunter2");
         assert_eq!(format!("{secret:?}"), "[redacted]");
         assert_eq!(secret.expose(), "hunter2");
+    }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn deserialises_from_a_string_as_it_is() {
+        use serde::Deserialize as _;
+        use serde::de::value::{Error, StrDeserializer};
+
+        let secret = Secret::deserialize(StrDeserializer::<Error>::new("007")).unwrap();
+        assert_eq!(secret.expose(), "007");
+        assert_eq!(format!("{secret:?}"), "[redacted]");
     }
 }

@@ -1,7 +1,7 @@
 //! Removal of rows that can no longer matter. Safe to run on every instance at once: each statement is an
 //! idempotent delete of rows past their expiry.
 
-use authd_kernel::StoreError;
+use authd_kernel::{LONGEST_RATE_WINDOW, StoreError};
 use diesel::{BoolExpressionMethods as _, ExpressionMethods as _, QueryDsl as _};
 use diesel_async::RunQueryDsl as _;
 use time::{Duration, OffsetDateTime};
@@ -16,9 +16,6 @@ use crate::schema::{
 /// How long rows are kept after they expire, so reuse of a just-expired refresh token is still recognised
 /// and investigations have something to look at.
 const GRACE: Duration = Duration::days(7);
-
-/// The longest rate-limit window in use; counters older than that are dead.
-const LONGEST_RATE_WINDOW: Duration = Duration::days(1);
 
 impl Store {
     /// Deletes sessions (with their refresh tokens), reset tokens, finished outbox entries and rate-limit

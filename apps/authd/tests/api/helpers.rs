@@ -1,6 +1,8 @@
 //! Spawning the app on a fresh database and talking to it.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use actix_service::boxed::{self, BoxService};
@@ -114,12 +116,21 @@ impl TestResponse {
 
 /// Settings for tests: a cheap scrypt cost, a known frontend, everything else as shipped.
 pub fn test_settings(db: &TestDatabase) -> Settings {
-    let mut settings = Settings::default();
-    settings.database.url = db.raw_url.clone();
-    settings.server.frontend_url = FRONTEND.into();
-    settings.password.scrypt_log_n = 4;
-    settings.passkey.rp_id = Some("app.example.com".into());
-    settings
+    let env: HashMap<String, String> = [
+        ("AUTHD__DATABASE__URL", db.raw_url.as_str()),
+        ("AUTHD__SERVER__FRONTEND_URL", FRONTEND),
+        ("AUTHD__PASSWORD__SCRYPT_LOG_N", "4"),
+        ("AUTHD__PASSKEY__RP_ID", "app.example.com"),
+    ]
+    .into_iter()
+    .map(|(key, value)| (key.to_owned(), value.to_owned()))
+    .collect();
+    Settings::load(None, &env).expect("test settings")
+}
+
+/// A count or duration setting.
+pub fn nonzero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).expect("not 0")
 }
 
 impl TestApp {

@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac as _};
 use serde_json::json;
 use time::Duration;
 
-use crate::helpers::{PASSWORD, TestApp, TestResponse, bearer, unique_email};
+use crate::helpers::{PASSWORD, TestApp, TestResponse, bearer, nonzero, unique_email};
 
 api_tests!(
     the_whole_life_of_a_second_factor,
@@ -325,7 +325,7 @@ async fn five_wrong_codes_revoke_the_pending_session(app: TestApp) {
 /// per-user limit caps the guesses whatever the number of sessions, and it guards disable too.
 async fn wrong_codes_are_limited_per_user_across_sessions(app: TestApp) {
     let app = app
-        .reconfigured(|s| s.rate_limit.mfa_failures_per_user = 3)
+        .reconfigured(|s| s.rate_limit.mfa_failures_per_user = nonzero(3))
         .await;
     let user = app.enrolled().await;
     let wrong = |right: &str| {

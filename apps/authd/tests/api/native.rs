@@ -9,7 +9,7 @@ use authd_identity::ports::UserRepository as _;
 use serde_json::json;
 use time::Duration;
 
-use crate::helpers::{PASSWORD, TestApp, bearer, random_peer, unique_email};
+use crate::helpers::{PASSWORD, TestApp, bearer, nonzero, random_peer, unique_email};
 
 api_tests!(
     registering_signs_the_user_in_with_cookies_and_a_personal_workspace,
@@ -242,7 +242,7 @@ async fn repeated_failures_lock_the_account_for_known_and_unknown_emails_alike(a
 /// hashing of the first ones interleaves with the others.
 async fn concurrent_guesses_cannot_outrun_the_account_limit(app: TestApp) {
     let app = app
-        .reconfigured(|s| s.rate_limit.login_failures_per_account = 3)
+        .reconfigured(|s| s.rate_limit.login_failures_per_account = nonzero(3))
         .await;
     let email = unique_email();
     app.register(&email).await;
@@ -265,7 +265,9 @@ async fn concurrent_guesses_cannot_outrun_the_account_limit(app: TestApp) {
 }
 
 async fn too_many_attempts_from_one_ip_are_refused(app: TestApp) {
-    let app = app.reconfigured(|s| s.rate_limit.login_per_ip = 3).await;
+    let app = app
+        .reconfigured(|s| s.rate_limit.login_per_ip = nonzero(3))
+        .await;
     let email = unique_email();
     app.register(&email).await;
     for _ in 0..3 {
@@ -288,8 +290,8 @@ async fn too_many_attempts_from_one_ip_are_refused(app: TestApp) {
 async fn behind_a_trusted_proxy_the_forwarded_client_is_limited(app: TestApp) {
     let app = app
         .reconfigured(|s| {
-            s.rate_limit.login_per_ip = 2;
-            s.server.trusted_proxies = vec!["10.0.0.0/8".into()];
+            s.rate_limit.login_per_ip = nonzero(2);
+            s.server.trusted_proxies = vec!["10.0.0.0/8".parse().expect("a CIDR")];
         })
         .await;
     let email = unique_email();

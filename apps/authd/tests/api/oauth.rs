@@ -10,7 +10,9 @@ use authd_oauth::AuthorizationRequest;
 use serde_json::json;
 use time::Duration;
 
-use crate::helpers::{FRONTEND, PASSWORD, TestApp, TestResponse, bearer, unique_email};
+use authd::config::HttpUrl;
+
+use crate::helpers::{FRONTEND, PASSWORD, TestApp, TestResponse, bearer, nonzero, unique_email};
 use crate::provider::{CLIENT_ID, CLIENT_SECRET, FakeProvider, closed_port_url, query_of};
 
 api_tests!(
@@ -64,16 +66,20 @@ async fn with_providers_then(
     let base = provider.url().to_owned();
     app.reconfigured(move |s| {
         s.oauth.github.client_id = Some(CLIENT_ID.into());
-        s.oauth.github.client_secret = Some(CLIENT_SECRET.into());
-        s.oauth.github.authorize_url = format!("{base}/login/oauth/authorize");
-        s.oauth.github.token_url = format!("{base}/login/oauth/access_token");
-        s.oauth.github.api_url = base.clone();
+        s.oauth.github.client_secret = Some(Secret::new(CLIENT_SECRET));
+        s.oauth.github.authorize_url = url(&format!("{base}/login/oauth/authorize"));
+        s.oauth.github.token_url = url(&format!("{base}/login/oauth/access_token"));
+        s.oauth.github.api_url = url(&base);
         s.oauth.google.client_id = Some(CLIENT_ID.into());
-        s.oauth.google.client_secret = Some(CLIENT_SECRET.into());
-        s.oauth.google.issuer_url = base.clone();
+        s.oauth.google.client_secret = Some(Secret::new(CLIENT_SECRET));
+        s.oauth.google.issuer_url = url(&base);
         tweak(s);
     })
     .await
+}
+
+fn url(raw: &str) -> HttpUrl {
+    raw.parse().expect("an http URL")
 }
 
 /// A flow begun at `/auth/<provider>/login|link`: where the provider was asked to send the browser back.
@@ -467,10 +473,10 @@ async fn a_provider_that_is_down_gives_502(app: TestApp) {
     let provider = start_provider().await;
     let dead = closed_port_url().await;
     let app = with_providers_then(app, &provider, |s| {
-        s.oauth.github.token_url = format!("{dead}/login/oauth/access_token");
-        s.oauth.github.api_url = dead.clone();
-        s.oauth.github.timeout_secs = 2;
-        s.oauth.google.issuer_url = dead.clone();
+        s.oauth.github.token_url = url(&format!("{dead}/login/oauth/access_token"));
+        s.oauth.github.api_url = url(&dead);
+        s.oauth.github.timeout_secs = nonzero(2);
+        s.oauth.google.issuer_url = url(&dead);
     })
     .await;
     let down = sign_in(&app, &provider, "github", None, "login").await;

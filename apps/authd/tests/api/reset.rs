@@ -6,7 +6,7 @@ use actix_web::test::TestRequest;
 use serde_json::json;
 use time::Duration;
 
-use crate::helpers::{PASSWORD, TestApp, bearer, random_peer, unique_email};
+use crate::helpers::{PASSWORD, TestApp, bearer, nonzero, random_peer, unique_email};
 use crate::smtp::{SmtpServer, closed_port};
 
 api_tests!(
@@ -30,9 +30,9 @@ async fn with_smtp(app: TestApp, port: u16) -> TestApp {
         s.smtp.port = Some(port);
         s.smtp.tls = authd::config::SmtpTlsSetting::None;
         s.smtp.from = "Example <no-reply@example.com>".into();
-        s.smtp.timeout_secs = 2;
-        s.email.poll_interval_ms = 50;
-        s.email.retry_base_secs = 1;
+        s.smtp.timeout_secs = nonzero(2);
+        s.email.poll_interval_ms = nonzero(50);
+        s.email.retry_base_secs = nonzero(1);
     })
     .await
 }
@@ -229,7 +229,7 @@ async fn each_address_gets_at_most_three_emails_an_hour(app: TestApp) {
 
 async fn too_many_requests_from_one_ip_are_refused(app: TestApp) {
     let app = app
-        .reconfigured(|s| s.email.reset_per_ip_per_hour = 2)
+        .reconfigured(|s| s.email.reset_per_ip_per_hour = nonzero(2))
         .await;
     for _ in 0..2 {
         forgot(&app, &unique_email()).await;

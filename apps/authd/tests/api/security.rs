@@ -227,7 +227,7 @@ async fn a_trickled_body_times_out_with_408(app: TestApp) {
 async fn the_stored_signing_key_is_sealed_with_the_encryption_key(db: Arc<TestDatabase>) {
     let key = "5e".repeat(32);
     let mut settings = test_settings(&db);
-    settings.secrets.encryption_key = Some(key.clone());
+    settings.secrets.encryption_key = SealingKey::from_hex(&key);
     let first = TestApp::on(db.clone(), |s| *s = settings.clone()).await;
     let session = first.register(&unique_email()).await;
 
@@ -248,7 +248,7 @@ async fn the_stored_signing_key_is_sealed_with_the_encryption_key(db: Arc<TestDa
     let validated = restarted.validate_bearer(&session.access_token()).await;
     assert_eq!(validated.status, StatusCode::OK, "{}", validated.text);
 
-    settings.secrets.encryption_key = Some("a7".repeat(32));
+    settings.secrets.encryption_key = SealingKey::from_hex(&"a7".repeat(32));
     let Err(refused) = build_state(&settings, Arc::new(SystemClock)).await else {
         panic!("started with another encryption key");
     };
