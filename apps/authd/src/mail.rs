@@ -2,19 +2,17 @@
 //!
 //! Emails are queued in the database in the same transaction as what they announce (a reset token), so
 //! none is lost to a crash. Each instance runs one worker: it wakes when its own instance queues an email
-//! and polls for everyone else's, claims due emails with a lease, sends them, and records the outcome. A
-//! temporary failure is retried with backoff (5 s, 15 s, 45 s, ... up to 15 minutes) up to `max_attempts`;
-//! a permanent one is given up at once. If the process dies mid-send, the lease runs out and another
-//! attempt follows, so an email may in rare cases arrive twice but is never silently dropped.
+//! and polls for everyone else's; what a round does (claim with a lease, send, record, back off) is
+//! `authd_account::EmailDelivery`.
 
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use authd_account::{AccountError, DeliveryPolicy, EmailDelivery};
 use authd_identity::ports::Mailer;
 use authd_identity::{MailFailure, OutgoingEmail};
-use authd_kernel::StoreError;
 use authd_mailer::{LogMailer, SmtpConfig, SmtpMailer, SmtpTls};
-use authd_store::{QueuedEmail, Store};
+use authd_store::Store;
 use time::Duration;
 use tokio::sync::Notify;
 
@@ -82,20 +80,12 @@ impl OutboxSignal {
     }
 }
 
-/// How long a claim lasts: longer than one delivery attempt can take.
-const LEASE: Duration = Duration::minutes(2);
-/// Emails claimed per round.
-const BATCH: i64 = 10;
-/// The longest wait between two attempts.
-const MAX_BACKOFF: Duration = Duration::minutes(15);
-
-/// Drains the outbox through a mailer.
+/// Drains the outbox through a mailer: the delivery rules are the application's ([`EmailDelivery`]); this
+/// is the loop that runs them on this instance.
 #[derive(Debug)]
 pub struct OutboxWorker<M> {
-    store: Store,
-    mailer: M,
-    clock: AppClock,
-    settings: EmailSettings,
+    delivery: EmailDelivery<Store, M, AppClock>,
+    poll: StdDuration,
     signal: OutboxSignal,
 }
 
@@ -105,14 +95,16 @@ impl<M: Mailer> OutboxWorker<M> {
         store: Store,
         mailer: M,
         clock: AppClock,
-        settings: EmailSettings,
+        settings: &EmailSettings,
         signal: OutboxSignal,
     ) -> Self {
+        let policy = DeliveryPolicy {
+            max_attempts: settings.max_attempts.get(),
+            retry_base: Duration::seconds(settings.retry_base_secs.get().into()),
+        };
         Self {
-            store,
-            mailer,
-            clock,
-            settings,
+            delivery: EmailDelivery::new(store, mailer, clock, policy),
+            poll: StdDuration::from_millis(settings.poll_interval_ms.get().into()),
             signal,
         }
     }
@@ -120,14 +112,13 @@ impl<M: Mailer> OutboxWorker<M> {
     /// Until `shutdown`: send what is due, then sleep until woken or until the poll interval passes. A
     /// round of sending is never interrupted; shutdown takes effect between rounds.
     pub async fn run(self, shutdown: Shutdown) {
-        let poll = StdDuration::from_millis(self.settings.poll_interval_ms.get().into());
         while !shutdown.is_triggered() {
             if let Err(err) = self.drain().await {
                 tracing::warn!(error = %err, "email outbox unavailable; will retry");
             }
             tokio::select! {
                 () = self.signal.0.notified() => {}
-                () = tokio::time::sleep(poll) => {}
+                () = tokio::time::sleep(self.poll) => {}
                 () = shutdown.triggered() => {}
             }
         }
@@ -137,70 +128,7 @@ impl<M: Mailer> OutboxWorker<M> {
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn drain(&self) -> Result<(), StoreError> {
-        loop {
-            let claimed = self
-                .store
-                .claim_due_emails(self.clock.now(), LEASE, BATCH)
-                .await?;
-            if claimed.is_empty() {
-                return Ok(());
-            }
-            for queued in claimed {
-                self.deliver(queued).await?;
-            }
-        }
-    }
-
-    async fn deliver(&self, queued: QueuedEmail) -> Result<(), StoreError> {
-        let request_id = queued.correlation.as_deref().unwrap_or("-");
-        let outcome = self.mailer.send(&queued.email).await;
-        let now = self.clock.now();
-        match outcome {
-            Ok(()) => {
-                tracing::info!(request_id, email_id = %queued.id, attempts = queued.attempts, "email sent");
-                self.store.mark_email_sent(&queued.id, now).await
-            }
-            Err(failure)
-                if failure.permanent || queued.attempts >= self.settings.max_attempts.get() =>
-            {
-                tracing::error!(request_id, email_id = %queued.id, attempts = queued.attempts, reason = %failure.reason,
-                    "email given up");
-                self.store
-                    .mark_email_failed(&queued.id, now, &failure.reason)
-                    .await
-            }
-            Err(failure) => {
-                let retry_at = now
-                    + backoff(
-                        Duration::seconds(self.settings.retry_base_secs.get().into()),
-                        queued.attempts,
-                    );
-                tracing::warn!(request_id, email_id = %queued.id, attempts = queued.attempts, reason = %failure.reason,
-                    %retry_at, "email not sent; will retry");
-                self.store
-                    .retry_email_later(&queued.id, retry_at, &failure.reason)
-                    .await
-            }
-        }
-    }
-}
-
-/// `base`, then three times longer after each failed attempt, capped at [`MAX_BACKOFF`].
-fn backoff(base: Duration, attempts: u32) -> Duration {
-    let factor = 3_i32.saturating_pow(attempts.saturating_sub(1).min(10));
-    base.saturating_mul(factor).min(MAX_BACKOFF)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_triples_and_caps_at_fifteen_minutes() {
-        let secs: Vec<i64> = (1..=7)
-            .map(|a| backoff(Duration::seconds(5), a).whole_seconds())
-            .collect();
-        assert_eq!(secs, [5, 15, 45, 135, 405, 900, 900]);
+    pub async fn drain(&self) -> Result<(), AccountError> {
+        self.delivery.send_due().await.map(drop)
     }
 }

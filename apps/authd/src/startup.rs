@@ -85,7 +85,7 @@ pub async fn build_state(
         store.clone(),
         mailer,
         clock.clone(),
-        settings.email.clone(),
+        &settings.email,
         outbox.clone(),
     );
     let cipher = SecretCipher::with_key(sealing);

@@ -7,9 +7,11 @@
 //!
 //! Like the domain crates it is pure: no web framework, database, HTTP client or runtime. Its ports (the
 //! domains' repositories plus [`ports::RateLimiter`]) are named together by one [`Ports`] type, filled by
-//! the store in the service and by in-memory fakes in tests.
+//! the store in the service and by in-memory fakes in tests. Email delivery ([`EmailDelivery`]) drains the
+//! outbox the use cases queue into, behind the [`ports::Outbox`] port.
 
 mod accounts;
+mod delivery;
 mod error;
 pub mod ports;
 mod reset;
@@ -18,6 +20,7 @@ mod sign_in;
 mod throttle;
 
 pub use accounts::{Accounts, Domains, Ports};
+pub use delivery::{DeliveryPolicy, EmailDelivery, LEASE, MAX_BACKOFF, backoff};
 pub use error::AccountError;
 pub use reset::ResetEmail;
 pub use second_factor::{PENDING_SESSION_ATTEMPTS, SecondFactor};

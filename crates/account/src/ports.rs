@@ -1,7 +1,9 @@
-//! The port this layer adds to the domains' own: counters for the throttling policy.
+//! The ports this layer adds to the domains' own: counters for the throttling policy, and the outbox that
+//! email delivery drains.
 
 use std::future::Future;
 
+use authd_identity::OutgoingEmail;
 use authd_kernel::StoreError;
 use time::{Duration, OffsetDateTime};
 
@@ -33,4 +35,66 @@ pub trait RateLimiter: Send + Sync {
     /// # Errors
     /// A storage failure.
     fn clear(&self, bucket: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// An email claimed from the outbox for one delivery attempt.
+#[derive(Debug, Clone)]
+pub struct QueuedEmail {
+    /// The outbox entry.
+    pub id: String,
+    /// The message.
+    pub email: OutgoingEmail,
+    /// The request that queued it, for the logs.
+    pub correlation: Option<String>,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+}
+
+/// The emails queued (in the transaction of what they announce) and not yet delivered or given up.
+pub trait Outbox: Send + Sync {
+    /// Claims up to `limit` emails due by `now` (never sent, never given up, next attempt due, no live
+    /// claim) for `lease`, counting the attempt. Oldest due first.
+    ///
+    /// # Errors
+    /// A storage failure. MUST hand an email to one claimant only while its claim lasts, even to
+    /// concurrent workers on other instances.
+    fn claim_due(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<QueuedEmail>, StoreError>> + Send;
+
+    /// Records a delivery. MUST erase the bodies (they may hold a one-time link); never claimed again.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn mark_sent(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Gives up on an email (a permanent failure, or too many attempts) with the reason. MUST erase the
+    /// bodies; never claimed again.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn give_up(
+        &self,
+        id: &str,
+        at: OffsetDateTime,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Releases the claim after a temporary failure: the email is due again at `next_attempt_at`.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn retry_later(
+        &self,
+        id: &str,
+        next_attempt_at: OffsetDateTime,
+        reason: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -23,5 +23,5 @@ mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use outbox::{OutboxStats, QueuedEmail};
+pub use outbox::OutboxStats;
 pub use pool::{Backend, DatabaseUrl, PoolOptions, Store};

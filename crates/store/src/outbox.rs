@@ -1,6 +1,7 @@
 //! The email outbox: queued messages that workers on any instance claim, send and mark. A claim is a lease
 //! (`claimed_until`), so an instance that dies mid-send leaves the email to be retried once the lease ends.
 
+use authd_account::ports::{Outbox, QueuedEmail};
 use authd_identity::{Email, OutgoingEmail};
 use authd_kernel::StoreError;
 use diesel::{
@@ -63,22 +64,10 @@ enum Finished {
     Failed,
 }
 
-/// An email claimed for sending.
-#[derive(Debug, Clone)]
-pub struct QueuedEmail {
-    /// The outbox entry.
-    pub id: String,
-    /// The message.
-    pub email: OutgoingEmail,
-    /// The request that queued it, for the logs.
-    pub correlation: Option<String>,
-    /// Attempts so far, this one included.
-    pub attempts: u32,
-}
-
-impl QueuedEmail {
-    fn from_row(row: OutboxRow) -> Result<Self, StoreError> {
-        Ok(Self {
+impl OutboxRow {
+    fn into_queued(self) -> Result<QueuedEmail, StoreError> {
+        let row = self;
+        Ok(QueuedEmail {
             email: OutgoingEmail {
                 to: Email::parse(&row.recipient).map_err(|_| {
                     StoreError::message(format!("outbox entry {} has an invalid recipient", row.id))
@@ -94,18 +83,15 @@ impl QueuedEmail {
     }
 }
 
-impl Store {
-    /// Claims up to `limit` due emails for `lease`: each claim is a conditional update, so two workers never
-    /// hold the same email at once.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn claim_due_emails(
+impl Outbox for Store {
+    /// Each claim is a conditional update, so two workers never hold the same email at once.
+    async fn claim_due(
         &self,
         now: OffsetDateTime,
         lease: Duration,
-        limit: i64,
+        limit: usize,
     ) -> Result<Vec<QueuedEmail>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let now_db = to_db(now);
         let until = to_db(now + lease);
         let candidates: Vec<String> = with_conn!(self, |conn| {
@@ -150,34 +136,44 @@ impl Store {
                 .map_err(db_error)
             })?;
             if let Some(row) = row {
-                claimed.push(QueuedEmail::from_row(row)?);
+                claimed.push(row.into_queued()?);
             }
         }
         Ok(claimed)
     }
 
-    /// Records a delivery and erases the bodies, which may hold a one-time link.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn mark_email_sent(&self, id: &str, now: OffsetDateTime) -> Result<(), StoreError> {
-        self.finish_email(id, Finished::Sent, now, None).await
+    async fn mark_sent(&self, id: &str, at: OffsetDateTime) -> Result<(), StoreError> {
+        self.finish_email(id, Finished::Sent, at, None).await
     }
 
-    /// Gives up on an email (permanent failure or too many attempts) and erases its bodies.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn mark_email_failed(
-        &self,
-        id: &str,
-        now: OffsetDateTime,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        self.finish_email(id, Finished::Failed, now, Some(error))
+    async fn give_up(&self, id: &str, at: OffsetDateTime, reason: &str) -> Result<(), StoreError> {
+        self.finish_email(id, Finished::Failed, at, Some(reason))
             .await
     }
 
+    async fn retry_later(
+        &self,
+        id: &str,
+        next_attempt_at: OffsetDateTime,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        with_conn!(self, |conn| {
+            diesel::update(email_outbox::table.find(id))
+                .set((
+                    email_outbox::next_attempt_at.eq(to_db(next_attempt_at)),
+                    email_outbox::claimed_until.eq(None::<PrimitiveDateTime>),
+                    email_outbox::last_error.eq(Some(reason)),
+                ))
+                .execute(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Ends an email's life in the outbox, erasing its bodies (they may hold a one-time link).
     async fn finish_email(
         &self,
         id: &str,
@@ -199,30 +195,6 @@ impl Store {
                     email_outbox::text_body.eq(""),
                     email_outbox::html_body.eq(""),
                     email_outbox::claimed_until.eq(None::<PrimitiveDateTime>),
-                ))
-                .execute(conn)
-                .await
-                .map_err(db_error)
-        })?;
-        Ok(())
-    }
-
-    /// Releases a claim after a temporary failure, to be retried at `next_attempt_at`.
-    ///
-    /// # Errors
-    /// A storage failure.
-    pub async fn retry_email_later(
-        &self,
-        id: &str,
-        next_attempt_at: OffsetDateTime,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        with_conn!(self, |conn| {
-            diesel::update(email_outbox::table.find(id))
-                .set((
-                    email_outbox::next_attempt_at.eq(to_db(next_attempt_at)),
-                    email_outbox::claimed_until.eq(None::<PrimitiveDateTime>),
-                    email_outbox::last_error.eq(Some(error)),
                 ))
                 .execute(conn)
                 .await

@@ -436,6 +436,7 @@ async fn postgres_instances_starting_together_both_migrate() {
 }
 
 mod resets_and_outbox {
+    use authd_account::ports::Outbox as _;
     use authd_identity::ports::{PasswordResetRepository, UserRepository};
     use authd_identity::{OutgoingEmail, PasswordHash, PasswordReset};
     use authd_kernel::{OpaqueToken, OsRandom, TokenHash};
@@ -477,9 +478,9 @@ mod resets_and_outbox {
         store: &Store,
         user: &authd_identity::User,
         at: time::OffsetDateTime,
-    ) -> Vec<authd_store::QueuedEmail> {
+    ) -> Vec<authd_account::ports::QueuedEmail> {
         let claimed = store
-            .claim_due_emails(at, Duration::minutes(1), 1000)
+            .claim_due(at, Duration::minutes(1), 1000)
             .await
             .unwrap();
         claimed
@@ -605,9 +606,9 @@ mod resets_and_outbox {
             .await
             .unwrap();
         let claimed = claim_for(&store, &user, T0).await;
-        store.mark_email_sent(&claimed[0].id, T0).await.unwrap();
+        store.mark_sent(&claimed[0].id, T0).await.unwrap();
         store
-            .mark_email_failed(&claimed[1].id, T0, "550 no such user")
+            .give_up(&claimed[1].id, T0, "550 no such user")
             .await
             .unwrap();
         assert!(
@@ -626,7 +627,7 @@ mod resets_and_outbox {
             .unwrap();
         let claimed = claim_for(&store, &user, T0).await;
         store
-            .retry_email_later(
+            .retry_later(
                 &claimed[0].id,
                 T0 + Duration::minutes(5),
                 "connection refused",
