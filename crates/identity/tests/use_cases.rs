@@ -54,7 +54,7 @@ fn registering_creates_a_user_with_a_personal_workspace_they_own() {
         run(service.register(registration(" Ada@Example.com ", "analytical engine"))).unwrap();
     assert_eq!(user.email.as_str(), "ada@example.com");
     assert!(user.has_password());
-    assert_eq!(users.count(), 1);
+    assert_eq!(users.user_count(), 1);
     let memberships = run(service.profile(user.id)).unwrap().unwrap().memberships;
     assert_eq!(memberships.len(), 1);
     assert_eq!(memberships[0].role, Role::Owner);
@@ -71,7 +71,7 @@ fn registering_an_email_twice_in_any_case_is_refused() {
     run(service.register(registration("ada@example.com", "analytical engine"))).unwrap();
     let again = run(service.register(registration("ADA@example.com", "difference engine")));
     assert!(matches!(again, Err(IdentityError::EmailTaken)));
-    assert_eq!(users.count(), 1);
+    assert_eq!(users.user_count(), 1);
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn registration_applies_the_password_policy_before_hashing() {
     ));
     let bad_email = run(service.register(registration("ada", "analytical engine")));
     assert!(matches!(bad_email, Err(IdentityError::InvalidEmail)));
-    assert_eq!(users.count(), 0);
+    assert_eq!(users.user_count(), 0);
 }
 
 #[test]

@@ -18,7 +18,7 @@ use authd_oauth::{
     AuthorizationRequest, OAuthError, OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind,
     ProviderReply,
 };
-use authd_testkit::{FixedClock, MemoryOAuth, MemoryUsers, SeededRandom};
+use authd_testkit::{FixedClock, MemoryOAuth, SeededRandom};
 use futures_util::FutureExt as _;
 use time::Duration;
 use time::macros::datetime;
@@ -74,7 +74,7 @@ struct World {
 }
 
 fn world() -> World {
-    let repo = MemoryOAuth::new(MemoryUsers::default());
+    let repo = MemoryOAuth::new();
     let provider = ScriptedProvider::default();
     let clock = FixedClock::at(datetime!(2026-04-01 10:00 UTC));
     let policy = OAuthPolicy {
@@ -147,7 +147,7 @@ fn password_user(w: &World, email: &str) -> User {
     };
     run(w.repo.create_with_workspace(
         &user,
-        &NewWorkspace::personal_for(&user, &w.clock, &SeededRandom::new(2)),
+        &NewWorkspace::personal_for(&user, &w.clock, &OsRandom),
     ))
     .unwrap();
     user

@@ -1,18 +1,17 @@
-//! Test doubles for the domain crates' tests: a fixed clock, a seeded random source, and in-memory
-//! implementations of every repository port. Never used outside tests.
+//! Test doubles for the domain crates' tests: a fixed clock, a seeded random source, one in-memory store
+//! behind every repository port, a scripted relying party, and the contract suites every implementation of
+//! a repository port (these fakes and the real store) must pass. Never used outside tests.
 
 mod clock;
 mod hasher;
-mod mfa;
-mod oauth;
+mod memory;
 mod random;
-mod sessions;
-mod users;
+mod relying_party;
 
 pub use clock::FixedClock;
 pub use hasher::InlineHasher;
-pub use mfa::MemoryMfa;
-pub use oauth::MemoryOAuth;
+pub use memory::{
+    MemoryMfa, MemoryOAuth, MemoryPasskeys, MemorySessions, MemoryStore, MemoryUsers,
+};
 pub use random::SeededRandom;
-pub use sessions::MemorySessions;
-pub use users::MemoryUsers;
+pub use relying_party::{FakeRelyingParty, FakeResponse};

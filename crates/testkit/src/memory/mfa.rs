@@ -1,46 +1,22 @@
-//! An in-memory MFA repository that keeps the same rules as the store's (see `crates/store/src/mfa.rs`).
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+//! TOTP factors and recovery codes, kept by the same rules as the store's (see `crates/store/src/mfa.rs`):
+//! a disabled factor keeps its row, with an empty secret, and `find_factor` returns it.
 
 use authd_kernel::{StoreError, UserId};
 use authd_mfa::ports::MfaRepository;
 use authd_mfa::{EncryptedSecret, MfaRecord, MfaState, RecoveryCodeHash};
 use time::OffsetDateTime;
 
-/// One stored recovery code.
-#[derive(Debug, Clone)]
-struct RecoveryRow {
-    user: UserId,
-    hash: RecoveryCodeHash,
-    used_at: Option<OffsetDateTime>,
-}
+use super::{MemoryStore, RecoveryRow};
 
-#[derive(Debug, Default)]
-struct State {
-    factors: HashMap<UserId, MfaRecord>,
-    recovery: Vec<RecoveryRow>,
-}
-
-/// TOTP factors and recovery codes in memory; clones share the data.
-///
-/// Like the store, it keeps a disabled factor's row (with an empty secret) and returns it from `find`.
-#[derive(Debug, Clone, Default)]
-pub struct MemoryMfa(Arc<Mutex<State>>);
-
-impl MemoryMfa {
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
+impl MemoryStore {
     /// A copy of the user's stored factor, whatever its state.
     pub fn record(&self, user: UserId) -> Option<MfaRecord> {
-        self.state().factors.get(&user).cloned()
+        self.tables().factors.get(&user).cloned()
     }
 
     /// The hashes of the user's recovery codes not yet used.
     pub fn unused_recovery_codes(&self, user: UserId) -> Vec<RecoveryCodeHash> {
-        self.state()
+        self.tables()
             .recovery
             .iter()
             .filter(|r| r.user == user && r.used_at.is_none())
@@ -50,7 +26,7 @@ impl MemoryMfa {
 
     /// How many recovery codes the user has, used or not.
     pub fn recovery_code_count(&self, user: UserId) -> usize {
-        self.state()
+        self.tables()
             .recovery
             .iter()
             .filter(|r| r.user == user)
@@ -66,7 +42,7 @@ fn rows(user: UserId, recovery: &[RecoveryCodeHash]) -> impl Iterator<Item = Rec
     })
 }
 
-impl MfaRepository for MemoryMfa {
+impl MfaRepository for MemoryStore {
     async fn find_factor(&self, user: UserId) -> Result<Option<MfaRecord>, StoreError> {
         Ok(self.record(user))
     }
@@ -77,7 +53,7 @@ impl MfaRepository for MemoryMfa {
         secret: &EncryptedSecret,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.tables();
         match state.factors.get_mut(&user) {
             Some(record) if record.state == MfaState::Enabled => Ok(false),
             // Replacing a pending or disabled factor keeps its other dates, as the store's upsert does.
@@ -114,7 +90,7 @@ impl MfaRepository for MemoryMfa {
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.tables();
         let Some(record) = state
             .factors
             .get_mut(&user)
@@ -133,7 +109,7 @@ impl MfaRepository for MemoryMfa {
     }
 
     async fn use_step(&self, user: UserId, step: u64) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.tables();
         let Some(record) = state
             .factors
             .get_mut(&user)
@@ -151,7 +127,7 @@ impl MfaRepository for MemoryMfa {
         code: &RecoveryCodeHash,
         now: OffsetDateTime,
     ) -> Result<bool, StoreError> {
-        let mut state = self.state();
+        let mut state = self.tables();
         let Some(row) = state
             .recovery
             .iter_mut()
@@ -169,7 +145,7 @@ impl MfaRepository for MemoryMfa {
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
     ) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.tables();
         state.recovery.retain(|r| r.user != user);
         state.recovery.extend(rows(user, recovery));
         if let Some(record) = state.factors.get_mut(&user) {
@@ -179,7 +155,7 @@ impl MfaRepository for MemoryMfa {
     }
 
     async fn disable(&self, user: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
-        let mut state = self.state();
+        let mut state = self.tables();
         state.recovery.retain(|r| r.user != user);
         if let Some(record) = state.factors.get_mut(&user) {
             record.state = MfaState::Disabled;

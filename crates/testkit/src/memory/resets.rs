@@ -1,0 +1,65 @@
+//! Password-reset tokens and the email outbox they are sent through.
+
+use authd_identity::ports::PasswordResetRepository;
+use authd_identity::{OutgoingEmail, PasswordHash, PasswordReset};
+use authd_kernel::{StoreError, TokenHash, UserId};
+use time::OffsetDateTime;
+
+use super::MemoryStore;
+
+impl MemoryStore {
+    /// The emails queued so far, oldest first.
+    pub fn outbox(&self) -> Vec<OutgoingEmail> {
+        self.tables().outbox.clone()
+    }
+}
+
+impl PasswordResetRepository for MemoryStore {
+    async fn replace_reset_and_enqueue(
+        &self,
+        reset: &PasswordReset,
+        email: &OutgoingEmail,
+        _correlation: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        tables
+            .resets
+            .retain(|r| r.user_id != reset.user_id || r.used_at.is_some());
+        tables.resets.push(reset.clone());
+        tables.outbox.push(email.clone());
+        Ok(())
+    }
+
+    async fn find_reset(&self, hash: &TokenHash) -> Result<Option<PasswordReset>, StoreError> {
+        Ok(self
+            .tables()
+            .resets
+            .iter()
+            .find(|r| &r.hash == hash)
+            .cloned())
+    }
+
+    async fn consume_reset_and_sign_out(
+        &self,
+        hash: &TokenHash,
+        user: UserId,
+        password_hash: &PasswordHash,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some(reset) = tables
+            .resets
+            .iter_mut()
+            .find(|r| &r.hash == hash && r.used_at.is_none())
+        else {
+            return Ok(false);
+        };
+        reset.used_at = Some(now);
+        if let Some(account) = tables.user_mut(user) {
+            account.password_hash = Some(password_hash.clone());
+            account.updated_at = now;
+        }
+        tables.revoke_sessions_of(user, now);
+        Ok(true)
+    }
+}
