@@ -3,6 +3,7 @@
 //! a repository port (these fakes and the real store) must pass. Never used outside tests.
 
 mod clock;
+pub mod contract;
 mod hasher;
 mod memory;
 mod random;
