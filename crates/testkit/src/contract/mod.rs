@@ -4,11 +4,13 @@
 //! what they stand for.
 //!
 //! Checks must pass on a database shared with other checks: they make their own accounts with unique emails
-//! and never assume a table is empty (suites that must, run `alone`, see [`for_each_contract_suite!`]).
+//! and never assume a table is empty (suites that must, run `alone`, see [`crate::for_each_contract_suite!`]).
 //! Clauses about concurrent calls are checked sequentially here; the store checks them with real
 //! concurrency in its own tests.
 //!
-//! Adding a suite: a file here with its `pub async fn` checks, and one line in [`for_each_contract_suite!`].
+//! Adding a suite (say for a port of `authd-account`): a file here with its `pub async fn` checks, taking
+//! the port by generic parameter, its `pub mod` line, one line in [`crate::for_each_contract_suite!`], and the
+//! port on [`crate::MemoryStore`]. Both runners pick the suite up from the macro.
 
 #![expect(clippy::unwrap_used, reason = "contract checks fail loudly")]
 
