@@ -199,10 +199,12 @@ impl Store {
         on_own_thread(move || run_migrations(&url, MigrationStep::ApplyPending)).await
     }
 
-    /// Reverts every migration (used by the up-down-up test of the migrations).
+    /// Reverts every migration (used by the up-down-up test of the migrations). Test-only (feature
+    /// `testing`): nothing in production should be able to drop every table.
     ///
     /// # Errors
     /// The database is unreachable or a down migration failed.
+    #[cfg(feature = "testing")]
     pub async fn revert_all_migrations(&self) -> Result<usize, StoreError> {
         let url = self.url.clone();
         on_own_thread(move || run_migrations(&url, MigrationStep::RevertAll)).await
@@ -230,6 +232,7 @@ async fn open_sqlite(path: String) -> diesel::ConnectionResult<SqliteConn> {
 #[derive(Debug, Clone, Copy)]
 enum MigrationStep {
     ApplyPending,
+    #[cfg(feature = "testing")]
     RevertAll,
 }
 
@@ -273,6 +276,7 @@ where
 {
     let done = match step {
         MigrationStep::ApplyPending => harness.run_pending_migrations(migrations).map(|v| v.len()),
+        #[cfg(feature = "testing")]
         MigrationStep::RevertAll => harness.revert_all_migrations(migrations).map(|v| v.len()),
     };
     done.map_err(StoreError)

@@ -3,16 +3,17 @@
 //! a repository port (these fakes and the real store) must pass. Never used outside tests.
 
 mod clock;
-mod counters;
+pub mod contract;
 mod hasher;
+mod mailer;
 mod memory;
 mod provider;
 mod random;
 mod relying_party;
 
 pub use clock::FixedClock;
-pub use counters::MemoryCounters;
 pub use hasher::InlineHasher;
+pub use mailer::ScriptedMailer;
 pub use memory::{
     MemoryMfa, MemoryOAuth, MemoryPasskeys, MemorySessions, MemoryStore, MemoryUsers,
 };

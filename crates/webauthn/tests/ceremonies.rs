@@ -16,10 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use uuid::Uuid;
 
-#[path = "support/browser.rs"]
-mod browser;
-
-use browser::{Browser, browser};
+use authd_testsupport::browser::{self, Browser, browser};
 use webauthn_rs::prelude::{Credential, Passkey};
 
 const ORIGIN: &str = "http://localhost:3000";

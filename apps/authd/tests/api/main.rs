@@ -19,14 +19,4 @@ mod reset;
 mod security;
 mod smtp;
 
-/// The local OAuth 2.0 / OpenID Connect provider the providers crate's tests use, shared rather than copied.
-#[path = "../../../../crates/providers/tests/providers/support.rs"]
-#[allow(
-    dead_code,
-    reason = "not every helper of the shared provider is used here"
-)]
-mod provider;
-
-/// A browser with a software authenticator, shared with the WebAuthn adapter's tests.
-#[path = "../../../../crates/webauthn/tests/support/browser.rs"]
-mod browser;
+use authd_testsupport::{browser, oauth_provider as provider};

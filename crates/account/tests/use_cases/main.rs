@@ -8,6 +8,7 @@
     reason = "tests fail loudly"
 )]
 
+mod delivery;
 mod second_factor;
 mod sign_in;
 mod support;

@@ -178,13 +178,13 @@ fn a_right_code_forgets_the_users_wrong_ones() {
             .accounts
             .complete_second_factor(caller, SecondFactor::Totp(wrong)));
     }
-    assert_eq!(w.counters.hits("mfa:user:"), 3);
+    assert_eq!(w.store.hits("mfa:user:"), 3);
     let right = w.totp(&secret, 1);
     run(w
         .accounts
         .complete_second_factor(caller, SecondFactor::Totp(&right)))
     .unwrap();
-    assert_eq!(w.counters.hits("mfa:user:"), 0);
+    assert_eq!(w.store.hits("mfa:user:"), 0);
 }
 
 #[test]

@@ -8,8 +8,8 @@ use authd_oauth::{OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind, Pro
 use authd_passkey::PasskeyService;
 use authd_session::{KeyId, KeyRing, SessionPolicy, SessionService, SigningKey};
 use authd_testkit::{
-    FakeRelyingParty, FakeResponse, FixedClock, InlineHasher, MemoryCounters, MemoryStore,
-    ScriptedProvider, SeededRandom,
+    FakeRelyingParty, FakeResponse, FixedClock, InlineHasher, MemoryStore, ScriptedProvider,
+    SeededRandom,
 };
 use futures_util::FutureExt as _;
 use time::Duration;
@@ -25,7 +25,7 @@ impl Ports for Fakes {
     type Mfa = MemoryStore;
     type OAuth = MemoryStore;
     type Passkeys = MemoryStore;
-    type Counters = MemoryCounters;
+    type Counters = MemoryStore;
     type Hasher = InlineHasher;
     type Clock = FixedClock;
     type Random = SeededRandom;
@@ -63,7 +63,6 @@ pub const POLICY: ThrottlePolicy = ThrottlePolicy {
 pub struct World {
     pub accounts: Accounts<Fakes>,
     pub store: MemoryStore,
-    pub counters: MemoryCounters,
     pub clock: FixedClock,
     pub provider: ScriptedProvider,
 }
@@ -74,7 +73,6 @@ pub fn world() -> World {
 
 pub fn world_with(policy: ThrottlePolicy) -> World {
     let store = MemoryStore::new();
-    let counters = MemoryCounters::default();
     // Ten seconds into a 30-second TOTP step, so "now" is unambiguous.
     let clock = FixedClock::at(datetime!(2026-03-01 09:00:10 UTC));
     let random = SeededRandom::new(11);
@@ -132,11 +130,10 @@ pub fn world_with(policy: ThrottlePolicy) -> World {
             random,
         ),
     };
-    let throttle = Throttle::new(counters.clone(), policy, clock.clone());
+    let throttle = Throttle::new(store.clone(), policy, clock.clone());
     World {
         accounts: Accounts::new(domains, throttle),
         store,
-        counters,
         clock,
         provider,
     }

@@ -135,5 +135,5 @@ fn with_the_limits_off_nothing_is_counted_or_refused() {
         assert!(!is_rate_limited(&result), "{result:?}");
     }
     assert!(attempt(&w, "ada@example.com", PASSWORD, HOME).is_ok());
-    assert_eq!(w.counters.hits(""), 0);
+    assert_eq!(w.store.hits(""), 0);
 }

@@ -8,7 +8,9 @@ use authd_oauth::ports::IdentityProvider;
 use authd_providers::{GitHubConfig, GitHubProvider};
 use serde_json::json;
 
-use crate::support::{self, CLIENT_ID, CLIENT_SECRET, FakeProvider, REDIRECT_URI, TIMEOUT};
+use authd_testsupport::oauth_provider::{
+    self as support, CLIENT_ID, CLIENT_SECRET, FakeProvider, REDIRECT_URI, TIMEOUT,
+};
 
 fn config(base: &str) -> GitHubConfig {
     GitHubConfig {

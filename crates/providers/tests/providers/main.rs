@@ -8,4 +8,3 @@
 
 mod github;
 mod google;
-mod support;

@@ -1,9 +1,11 @@
 //! One in-memory database behind every repository port, like the real store: a reset revokes the sessions
 //! the session port hands out, and login methods count the passkeys and links the other ports store.
 
+mod counters;
 mod keys;
 mod mfa;
 mod oauth;
+mod outbox;
 mod passkeys;
 mod resets;
 mod sessions;
@@ -28,13 +30,26 @@ struct RecoveryRow {
     used_at: Option<OffsetDateTime>,
 }
 
+/// One queued email and its delivery state.
+#[derive(Debug, Clone)]
+struct OutboxRow {
+    id: String,
+    email: OutgoingEmail,
+    correlation: Option<String>,
+    attempts: u32,
+    next_attempt_at: OffsetDateTime,
+    claimed_until: Option<OffsetDateTime>,
+    finished: bool,
+}
+
 /// The tables, one vector (or map) each, in insertion order.
 #[derive(Debug, Default)]
 struct Tables {
     users: Vec<User>,
     workspaces: Vec<NewWorkspace>,
     resets: Vec<PasswordReset>,
-    outbox: Vec<OutgoingEmail>,
+    outbox: Vec<OutboxRow>,
+    counters: HashMap<String, (u32, OffsetDateTime)>,
     sessions: Vec<Session>,
     refresh: Vec<RefreshRecord>,
     mfa_failures: HashMap<SessionId, u32>,

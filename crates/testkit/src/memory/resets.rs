@@ -5,12 +5,16 @@ use authd_identity::{OutgoingEmail, PasswordHash, PasswordReset};
 use authd_kernel::{StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
-use super::MemoryStore;
+use super::{MemoryStore, OutboxRow};
 
 impl MemoryStore {
     /// The emails queued so far, oldest first.
     pub fn outbox(&self) -> Vec<OutgoingEmail> {
-        self.tables().outbox.clone()
+        self.tables()
+            .outbox
+            .iter()
+            .map(|row| row.email.clone())
+            .collect()
     }
 }
 
@@ -19,14 +23,23 @@ impl PasswordResetRepository for MemoryStore {
         &self,
         reset: &PasswordReset,
         email: &OutgoingEmail,
-        _correlation: Option<&str>,
+        correlation: Option<&str>,
     ) -> Result<(), StoreError> {
         let mut tables = self.tables();
         tables
             .resets
             .retain(|r| r.user_id != reset.user_id || r.used_at.is_some());
         tables.resets.push(reset.clone());
-        tables.outbox.push(email.clone());
+        let id = format!("email-{}", tables.outbox.len() + 1);
+        tables.outbox.push(OutboxRow {
+            id,
+            email: email.clone(),
+            correlation: correlation.map(str::to_owned),
+            attempts: 0,
+            next_attempt_at: reset.created_at,
+            claimed_until: None,
+            finished: false,
+        });
         Ok(())
     }
 

@@ -1,6 +1,8 @@
 //! A browser with a software authenticator, for tests: passkey-client plays `navigator.credentials` and
 //! passkey-authenticator the device, and they answer with the JSON a real browser's `toJSON()` gives. Used
-//! by this crate's tests and by the app's HTTP tests.
+//! by the WebAuthn adapter's tests and by the app's HTTP tests.
+
+#![expect(clippy::unwrap_used, reason = "test support fails loudly")]
 
 use passkey_authenticator::{Authenticator, UiHint, UserCheck, UserValidationMethod};
 use passkey_client::{Client, DefaultClientData};

@@ -2,6 +2,8 @@
 //! "approves" at once, a token endpoint that really checks the client, the code, the redirect URI and the
 //! PKCE verifier, GitHub's `/user` and `/user/emails`, discovery and a JWKS with RS256-signed ID tokens.
 
+#![expect(clippy::unwrap_used, reason = "test support fails loudly")]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -25,10 +27,15 @@ use rsa::{RsaPrivateKey, RsaPublicKey};
 use serde_json::{Value, json};
 use sha2::Digest;
 
+/// The client id the provider accepts.
 pub const CLIENT_ID: &str = "authd-client";
+/// The client secret the provider accepts.
 pub const CLIENT_SECRET: &str = "authd-client-secret";
+/// The redirect URI of [`request`].
 pub const REDIRECT_URI: &str = "http://localhost:8080/auth/test/callback";
+/// The key id of the issuer's (first) signing key.
 pub const ISSUER_KID: &str = "issuer-1";
+/// How long the adapters under test should wait for the provider.
 pub const TIMEOUT: Duration = Duration::from_millis(500);
 
 /// What the provider does; tests change it between steps.
@@ -103,6 +110,7 @@ pub struct FakeProvider {
 }
 
 impl FakeProvider {
+    /// Serves a provider on a free loopback port.
     pub async fn start() -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
@@ -125,14 +133,17 @@ impl FakeProvider {
         Self { shared }
     }
 
+    /// Its base URL, `http://127.0.0.1:<port>`.
     pub fn url(&self) -> &str {
         &self.shared.base
     }
 
+    /// Changes what it does from now on.
     pub fn behave(&self, change: impl FnOnce(&mut Behaviour)) {
         change(&mut self.shared.behaviour.lock().unwrap());
     }
 
+    /// How many times its OpenID Connect discovery document was read.
     pub fn discoveries(&self) -> u32 {
         self.shared.records.lock().unwrap().discoveries
     }

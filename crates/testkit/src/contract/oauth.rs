@@ -1,0 +1,221 @@
+//! The contract of [`OAuthRepository`].
+
+use authd_identity::User;
+use authd_identity::ports::UserRepository;
+use authd_kernel::Secret;
+use authd_oauth::ports::OAuthRepository;
+use authd_oauth::{
+    FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
+};
+use time::{Duration, OffsetDateTime};
+
+use super::{T0, registered, token_hash, unique, unique_email, user, workspace_of};
+
+/// A pending Google authorization, for linking to `link_user` when given, else a sign-in.
+fn pending(link_user: Option<&User>) -> PendingAuthorization {
+    PendingAuthorization {
+        state_hash: token_hash(),
+        provider: ProviderKind::Google,
+        binding_hash: token_hash(),
+        pkce_verifier: Secret::new("verifier"),
+        nonce: Secret::new("nonce"),
+        redirect_to: RedirectPath::parse(Some("/after")).unwrap(),
+        purpose: link_user.map_or(FlowPurpose::SignIn, |u| FlowPurpose::Link(u.id)),
+        created_at: T0,
+        expires_at: T0 + Duration::minutes(10),
+    }
+}
+
+/// `user`'s identity `subject` at `provider`, linked at `at`.
+fn link_at(
+    user: &User,
+    provider: ProviderKind,
+    subject: &str,
+    at: OffsetDateTime,
+) -> LinkedIdentity {
+    LinkedIdentity {
+        user_id: user.id,
+        provider,
+        subject: subject.into(),
+        email: Some(user.email.as_str().into()),
+        linked_at: at,
+    }
+}
+
+/// MUST hand an authorization to one caller only: the second take finds nothing.
+pub async fn a_pending_authorization_is_taken_once<R>(repo: R)
+where
+    R: OAuthRepository + UserRepository,
+{
+    let owner = registered(&repo).await;
+    let p = pending(Some(&owner));
+    let other = pending(None);
+    repo.save_authorization(&p).await.unwrap();
+    repo.save_authorization(&other).await.unwrap();
+    let taken = repo
+        .take_authorization(&p.state_hash)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (taken.provider, taken.purpose, taken.redirect_to.as_str()),
+        (ProviderKind::Google, FlowPurpose::Link(owner.id), "/after")
+    );
+    assert_eq!(
+        (taken.pkce_verifier.expose(), taken.nonce.expose()),
+        ("verifier", "nonce")
+    );
+    assert_eq!(taken.binding_hash, p.binding_hash);
+    assert_eq!(
+        (taken.created_at, taken.expires_at),
+        (p.created_at, p.expires_at)
+    );
+    assert!(
+        repo.take_authorization(&p.state_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        repo.take_authorization(&other.state_hash)
+            .await
+            .unwrap()
+            .is_some(),
+        "taking one authorization took another"
+    );
+    assert!(
+        repo.take_authorization(&token_hash())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// MUST return `ProviderAlreadyLinked` when the identity is linked or the account has one of this provider.
+pub async fn an_identity_links_to_one_account_and_an_account_to_one_identity_per_provider<R>(
+    repo: R,
+) where
+    R: OAuthRepository + UserRepository,
+{
+    let ada = registered(&repo).await;
+    let bob = registered(&repo).await;
+    let subject = unique("subject");
+    let first = link_at(&ada, ProviderKind::GitHub, &subject, T0);
+    repo.link(&first).await.unwrap();
+    let stolen = repo
+        .link(&link_at(&bob, ProviderKind::GitHub, &subject, T0))
+        .await;
+    assert!(
+        matches!(stolen, Err(OAuthError::ProviderAlreadyLinked)),
+        "{stolen:?}"
+    );
+    let second = repo
+        .link(&link_at(&ada, ProviderKind::GitHub, &unique("another"), T0))
+        .await;
+    assert!(
+        matches!(second, Err(OAuthError::ProviderAlreadyLinked)),
+        "{second:?}"
+    );
+    repo.link(&link_at(&ada, ProviderKind::Google, &subject, T0))
+        .await
+        .unwrap();
+    assert_eq!(
+        repo.find_link(ProviderKind::GitHub, &subject)
+            .await
+            .unwrap(),
+        Some(first)
+    );
+    assert!(repo.links_of(bob.id).await.unwrap().is_empty());
+    assert!(
+        repo.find_link(ProviderKind::GitHub, &unique("nobody"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+/// Account, workspace and link are created together; MUST return `ProviderAlreadyLinked` or
+/// `NoUsableEmail`, writing nothing, when the identity or the email is taken.
+pub async fn a_provider_sign_up_creates_account_workspace_and_link_together_or_not_at_all<R>(
+    repo: R,
+) where
+    R: OAuthRepository + UserRepository,
+{
+    let mut newcomer = user(&unique_email());
+    newcomer.password_hash = None;
+    let subject = unique("subject");
+    let link = link_at(&newcomer, ProviderKind::GitHub, &subject, T0);
+    repo.create_user_with_link(&newcomer, &workspace_of(&newcomer), &link)
+        .await
+        .unwrap();
+    assert!(
+        !repo
+            .find_by_id(newcomer.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .has_password()
+    );
+    let profile = repo.find_profile(newcomer.id).await.unwrap().unwrap();
+    assert_eq!(profile.memberships.len(), 1);
+    assert_eq!(repo.links_of(newcomer.id).await.unwrap(), [link]);
+
+    let second = user(&unique_email());
+    let clash = link_at(&second, ProviderKind::GitHub, &subject, T0);
+    let result = repo
+        .create_user_with_link(&second, &workspace_of(&second), &clash)
+        .await;
+    assert!(
+        matches!(result, Err(OAuthError::ProviderAlreadyLinked)),
+        "{result:?}"
+    );
+    assert!(
+        repo.find_by_id(second.id).await.unwrap().is_none(),
+        "half an account was left behind"
+    );
+
+    let twin = user(newcomer.email.as_str());
+    let fresh = unique("subject");
+    let result = repo
+        .create_user_with_link(
+            &twin,
+            &workspace_of(&twin),
+            &link_at(&twin, ProviderKind::Google, &fresh, T0),
+        )
+        .await;
+    assert!(
+        matches!(result, Err(OAuthError::NoUsableEmail(_))),
+        "{result:?}"
+    );
+    assert!(
+        repo.find_link(ProviderKind::Google, &fresh)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(repo.find_by_id(twin.id).await.unwrap().is_none());
+}
+
+/// `links_of` lists oldest first; unlinking removes that provider's link only, once.
+pub async fn links_are_listed_oldest_first_and_unlinking_removes_only_that_provider<R>(repo: R)
+where
+    R: OAuthRepository + UserRepository,
+{
+    let ada = registered(&repo).await;
+    let newer = link_at(
+        &ada,
+        ProviderKind::GitHub,
+        &unique("gh"),
+        T0 + Duration::hours(1),
+    );
+    let older = link_at(&ada, ProviderKind::Google, &unique("g"), T0);
+    repo.link(&newer).await.unwrap();
+    repo.link(&older).await.unwrap();
+    assert_eq!(repo.links_of(ada.id).await.unwrap(), [older.clone(), newer]);
+    assert!(repo.unlink(ada.id, ProviderKind::GitHub).await.unwrap());
+    assert!(!repo.unlink(ada.id, ProviderKind::GitHub).await.unwrap());
+    assert_eq!(repo.links_of(ada.id).await.unwrap(), [older]);
+    let bob = registered(&repo).await;
+    assert!(!repo.unlink(bob.id, ProviderKind::Google).await.unwrap());
+    assert_eq!(repo.links_of(ada.id).await.unwrap().len(), 1);
+}
