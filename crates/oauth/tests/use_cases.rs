@@ -8,63 +8,16 @@
     reason = "tests fail loudly"
 )]
 
-use std::sync::{Arc, Mutex};
-
 use authd_identity::ports::UserRepository as _;
 use authd_identity::{DisplayName, Email, NewWorkspace, PasswordHash, User};
 use authd_kernel::{OsRandom, Secret, UserId};
-use authd_oauth::ports::IdentityProvider;
 use authd_oauth::{
-    AuthorizationRequest, OAuthError, OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind,
-    ProviderReply,
+    OAuthError, OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind, ProviderReply,
 };
-use authd_testkit::{FixedClock, MemoryOAuth, SeededRandom};
+use authd_testkit::{FixedClock, MemoryOAuth, ScriptedProvider, SeededRandom};
 use futures_util::FutureExt as _;
 use time::Duration;
 use time::macros::datetime;
-
-/// A provider that issues the code "good" and answers with the identity the test sets, after checking that
-/// the exchange carries the verifier and nonce of the authorization it began.
-#[derive(Debug, Clone, Default)]
-struct ScriptedProvider {
-    identity: Arc<Mutex<Option<ProviderIdentity>>>,
-    began: Arc<Mutex<Option<(String, String)>>>,
-}
-
-impl IdentityProvider for ScriptedProvider {
-    fn kind(&self) -> ProviderKind {
-        ProviderKind::GitHub
-    }
-
-    async fn authorize_url(&self, request: &AuthorizationRequest) -> Result<String, OAuthError> {
-        *self.began.lock().unwrap() = Some((
-            request.pkce_verifier.expose().to_owned(),
-            request.nonce.expose().to_owned(),
-        ));
-        Ok(format!(
-            "https://provider.example/authorize?state={}",
-            request.state.expose()
-        ))
-    }
-
-    async fn exchange(
-        &self,
-        code: &Secret,
-        request: &AuthorizationRequest,
-    ) -> Result<ProviderIdentity, OAuthError> {
-        let began = self.began.lock().unwrap().clone().unwrap();
-        if code.expose() != "good"
-            || began
-                != (
-                    request.pkce_verifier.expose().to_owned(),
-                    request.nonce.expose().to_owned(),
-                )
-        {
-            return Err(OAuthError::Refused("bad code or verifier".into()));
-        }
-        Ok(self.identity.lock().unwrap().clone().unwrap())
-    }
-}
 
 struct World {
     service: OAuthService<MemoryOAuth, ScriptedProvider, FixedClock, SeededRandom>,
@@ -122,7 +75,7 @@ fn flow(
     who: ProviderIdentity,
     link_user: Option<UserId>,
 ) -> Result<authd_oauth::Completed, OAuthError> {
-    *w.provider.identity.lock().unwrap() = Some(who);
+    w.provider.answer_with(who);
     let begun = match link_user {
         Some(user) => run(w
             .service
@@ -222,7 +175,7 @@ fn a_link_flow_attaches_and_refuses_someone_elses_identity() {
 #[test]
 fn the_state_is_single_use_unexpired_and_bound_to_the_browser() {
     let w = world();
-    *w.provider.identity.lock().unwrap() = Some(identity("1", "a@example.com", true));
+    w.provider.answer_with(identity("1", "a@example.com", true));
     let complete = |state: &str, binding: Option<&str>| {
         run(w.service.complete(
             ProviderKind::GitHub,
@@ -316,7 +269,7 @@ fn unlink_keeps_the_last_way_in() {
 #[test]
 fn a_provider_refusal_is_reported() {
     let w = world();
-    *w.provider.identity.lock().unwrap() = Some(identity("1", "a@example.com", true));
+    w.provider.answer_with(identity("1", "a@example.com", true));
     let begun = run(w.service.begin_sign_in(ProviderKind::GitHub, None)).unwrap();
     let result = run(w.service.complete(
         ProviderKind::GitHub,
