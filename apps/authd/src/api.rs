@@ -261,7 +261,11 @@ pub fn authenticated(status: StatusCode, session: FullSession, web: &WebSettings
         tokens.expires_in,
         web,
     ));
-    response.cookie(cookies::refresh(tokens.refresh_token.expose(), web));
+    response.cookie(cookies::refresh(
+        tokens.refresh_token.expose(),
+        tokens.refresh_expires_in,
+        web,
+    ));
     response.json(AuthenticatedResponse {
         status: "authenticated",
         user: (&user).into(),

@@ -33,6 +33,11 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 #[derive(Debug, Clone, Copy)]
 pub struct FullSession(pub Authenticated);
 
+/// A caller with a full session in which a factor was proven recently (step-up): what every credential
+/// change needs. An older one is refused with `reauth_required`.
+#[derive(Debug, Clone, Copy)]
+pub struct RecentSession(pub Authenticated);
+
 /// A caller with any live session, pending ones included: only for the endpoints that complete a pending
 /// sign-in.
 #[derive(Debug, Clone, Copy)]
@@ -65,6 +70,22 @@ impl FromRequest for FullSession {
             if !caller.mfa.is_satisfied() {
                 return Err(ApiError::MfaRequired);
             }
+            Ok(Self(caller))
+        })
+    }
+}
+
+impl FromRequest for RecentSession {
+    type Error = ApiError;
+    type Future = CallerFuture<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = FullSession::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let FullSession(caller) = caller.await?;
+            let state = state.ok_or(ApiError::Unauthorized)?;
+            state.accounts.ensure_recent(&caller)?;
             Ok(Self(caller))
         })
     }

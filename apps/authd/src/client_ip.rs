@@ -4,7 +4,18 @@
 use std::net::IpAddr;
 
 use actix_web::HttpRequest;
+use actix_web::http::header;
+use authd_kernel::Client;
 use ipnet::IpNet;
+
+/// Who is calling: the client address (as [`client_ip`] resolves it) and its `User-Agent`.
+pub fn client(req: &HttpRequest, trusted: &[IpNet]) -> Client {
+    let user_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    Client::new(client_ip(req, trusted), user_agent)
+}
 
 /// Resolves the client address of a request given the trusted proxies.
 pub fn client_ip(req: &HttpRequest, trusted: &[IpNet]) -> Option<IpAddr> {

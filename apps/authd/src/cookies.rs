@@ -24,13 +24,13 @@ pub fn access(value: &str, max_age_secs: i64, web: &WebSettings) -> Cookie<'stat
 }
 
 /// The refresh-token cookie.
-pub fn refresh(value: &str, web: &WebSettings) -> Cookie<'static> {
+pub fn refresh(value: &str, max_age_secs: i64, web: &WebSettings) -> Cookie<'static> {
     build(
         REFRESH_COOKIE,
         value.to_owned(),
         "/auth",
         SameSite::Strict,
-        web.refresh_ttl_secs,
+        max_age_secs,
         web,
     )
 }

@@ -71,6 +71,9 @@ pub enum ApiError {
     /// Confirm without a pending enrolment.
     #[error("no multi-factor enrolment is pending; call /auth/mfa/setup first")]
     MfaSetupRequired,
+    /// A credential change on a session whose last proven factor is too old.
+    #[error("this change needs a recent authentication: re-authenticate at /auth/reauthenticate")]
+    ReauthRequired,
     /// A pending-session endpoint called with a session that is not pending.
     #[error("this session does not need a second factor")]
     MfaNotPending,
@@ -162,6 +165,7 @@ impl ApiError {
             Self::MfaNotEnabled => (StatusCode::BAD_REQUEST, "mfa_not_enabled"),
             Self::MfaSetupRequired => (StatusCode::BAD_REQUEST, "mfa_setup_required"),
             Self::MfaNotPending => (StatusCode::BAD_REQUEST, "mfa_not_pending"),
+            Self::ReauthRequired => (StatusCode::FORBIDDEN, "reauth_required"),
             Self::UnknownProvider => (StatusCode::BAD_REQUEST, "unknown_provider"),
             Self::InvalidRedirect => (StatusCode::BAD_REQUEST, "invalid_redirect"),
             Self::InvalidState => (StatusCode::BAD_REQUEST, "invalid_state"),
@@ -360,6 +364,8 @@ impl From<AccountError> for ApiError {
         match err {
             AccountError::RateLimited { retry_after } => Self::RateLimited { retry_after },
             AccountError::SecondFactorNotPending => Self::MfaNotPending,
+            AccountError::ReauthRequired => Self::ReauthRequired,
+            AccountError::SessionNotFound => Self::NotFound,
             AccountError::InvalidSecondFactor => Self::InvalidSecondFactor,
             AccountError::Identity(err) => err.into(),
             AccountError::Session(err) => err.into(),
@@ -435,6 +441,7 @@ mod tests {
             (ApiError::InvalidSecondFactor, 401, "invalid_code"),
             (ApiError::MfaAlreadyEnabled, 400, "mfa_already_enabled"),
             (ApiError::MfaNotEnabled, 400, "mfa_not_enabled"),
+            (ApiError::ReauthRequired, 403, "reauth_required"),
             (ApiError::MfaSetupRequired, 400, "mfa_setup_required"),
             (ApiError::MfaNotPending, 400, "mfa_not_pending"),
             (ApiError::UnknownProvider, 400, "unknown_provider"),

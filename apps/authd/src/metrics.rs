@@ -31,6 +31,8 @@ struct Histogram {
 struct Registry {
     requests: BTreeMap<(String, String, u16), Histogram>,
     logins: BTreeMap<&'static str, u64>,
+    reauthentications: BTreeMap<&'static str, u64>,
+    sessions_revoked: u64,
 }
 
 /// The process's metrics; clones share them.
@@ -61,6 +63,20 @@ impl Metrics {
     /// Records a password login's outcome.
     pub fn login(&self, outcome: &'static str) {
         *self.registry().logins.entry(outcome).or_default() += 1;
+    }
+
+    /// Counts a re-authentication (step-up) by outcome: `success` or `failure`.
+    pub fn reauthentication(&self, outcome: &'static str) {
+        *self
+            .registry()
+            .reauthentications
+            .entry(outcome)
+            .or_default() += 1;
+    }
+
+    /// Counts sessions their owners ended (one, or all others).
+    pub fn sessions_revoked(&self, count: u64) {
+        self.registry().sessions_revoked += count;
     }
 
     /// The text exposition format.
@@ -104,6 +120,18 @@ impl Metrics {
         for (outcome, count) in &registry.logins {
             let _ = writeln!(out, "authd_logins_total{{outcome=\"{outcome}\"}} {count}");
         }
+        out.push_str("# HELP authd_reauthentications_total Re-authentications (step-up) by outcome.\n# TYPE authd_reauthentications_total counter\n");
+        for (outcome, count) in &registry.reauthentications {
+            let _ = writeln!(
+                out,
+                "authd_reauthentications_total{{outcome=\"{outcome}\"}} {count}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP authd_sessions_revoked_total Sessions ended by their owner.\n# TYPE authd_sessions_revoked_total counter\nauthd_sessions_revoked_total {}",
+            registry.sessions_revoked
+        );
         out
     }
 }

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{mfa, native, oauth, ops, passkeys, reset};
+use crate::routes::{mfa, native, oauth, ops, passkeys, reset, sessions};
 
 /// authd's API.
 #[derive(Debug, OpenApi)]
@@ -17,6 +17,10 @@ use crate::routes::{mfa, native, oauth, ops, passkeys, reset};
         native::logout,
         native::refresh,
         native::validate,
+        sessions::reauthenticate,
+        sessions::list,
+        sessions::revoke,
+        sessions::revoke_others,
         mfa::setup,
         mfa::confirm,
         mfa::verify,
@@ -50,6 +54,7 @@ use crate::routes::{mfa, native, oauth, ops, passkeys, reset};
         (name = "mfa", description = "TOTP multi-factor authentication and recovery codes"),
         (name = "oauth", description = "Sign-in and account linking with GitHub and Google"),
         (name = "passkeys", description = "WebAuthn passkeys: registration, sign-in (also usernameless), management"),
+        (name = "sessions", description = "Step-up (re-authentication) and the sessions a user can see and end"),
         (name = "operations", description = "Health, keys, metrics"),
     )
 )]

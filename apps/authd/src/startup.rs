@@ -123,16 +123,15 @@ pub async fn build_state(
     let throttle = Throttle::new(
         store.clone(),
         settings.rate_limit.policy(&settings.email),
-        clock,
+        clock.clone(),
     );
     let state = AppState {
-        accounts: Accounts::new(domains, throttle),
+        accounts: Accounts::new(domains, throttle, settings.security.policy(), clock),
         outbox,
         web: WebSettings {
             secure_cookies: settings.cookies.secure,
             allowed_origins: settings.server.all_allowed_origins(),
             trusted_proxies: settings.server.trusted_proxies.clone(),
-            refresh_ttl_secs: settings.tokens.refresh_ttl_secs.get().into(),
             max_body_bytes: settings.server.max_body_bytes,
             body_timeout: StdDuration::from_secs(settings.server.body_timeout_secs.into()),
             frontend_url: settings.server.frontend_base().to_owned(),

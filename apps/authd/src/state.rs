@@ -47,8 +47,6 @@ pub struct WebSettings {
     pub allowed_origins: Vec<String>,
     /// Proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpNet>,
-    /// Refresh cookie lifetime, in seconds.
-    pub refresh_ttl_secs: i64,
     /// Largest JSON body accepted.
     pub max_body_bytes: usize,
     /// How long reading a request body may take.

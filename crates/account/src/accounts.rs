@@ -16,6 +16,7 @@ use authd_passkey::PasskeyService;
 use authd_passkey::ports::{PasskeyRepository, RelyingParty};
 use authd_session::ports::SessionRepository;
 use authd_session::{Authenticated, SessionError, SessionService};
+use time::Duration;
 
 use crate::AccountError;
 use crate::ports::RateLimiter;
@@ -99,17 +100,44 @@ pub struct Domains<P: Ports> {
     pub passkeys: Passkeys<P>,
 }
 
+/// The rules of this layer that are configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountPolicy {
+    /// How long a proven factor keeps a session recent (step-up).
+    pub reauth_max_age: Duration,
+}
+
+impl Default for AccountPolicy {
+    fn default() -> Self {
+        Self {
+            reauth_max_age: Duration::minutes(10),
+        }
+    }
+}
+
 /// The application: every use case a request makes, in one place.
 #[derive(Debug, Clone)]
 pub struct Accounts<P: Ports> {
     pub(crate) domains: Domains<P>,
     pub(crate) throttle: Throttle<P::Counters, P::Clock>,
+    pub(crate) policy: AccountPolicy,
+    pub(crate) clock: P::Clock,
 }
 
 impl<P: Ports> Accounts<P> {
     /// The application over its domains and throttle.
-    pub fn new(domains: Domains<P>, throttle: Throttle<P::Counters, P::Clock>) -> Self {
-        Self { domains, throttle }
+    pub fn new(
+        domains: Domains<P>,
+        throttle: Throttle<P::Counters, P::Clock>,
+        policy: AccountPolicy,
+        clock: P::Clock,
+    ) -> Self {
+        Self {
+            domains,
+            throttle,
+            policy,
+            clock,
+        }
     }
 
     /// Who an access token belongs to, if its session is live (pending sessions included).
@@ -138,7 +166,7 @@ impl<P: Ports> Accounts<P> {
     /// [`authd_mfa::MfaError::AlreadyEnabled`], [`SessionError::InvalidAccessToken`] when the account is
     /// gone, or a storage failure.
     pub async fn begin_mfa_enrolment(&self, user: UserId) -> Result<SetupOutput, AccountError> {
-        let user = self.existing_user(user).await?;
+        let user = self.signed_in_user(user).await?;
         Ok(self.domains.mfa.setup(user.id, user.email.as_str()).await?)
     }
 
@@ -147,7 +175,7 @@ impl<P: Ports> Accounts<P> {
     /// # Errors
     /// [`SessionError::InvalidAccessToken`] when the account is gone, a relying-party or storage failure.
     pub async fn begin_passkey_registration(&self, user: UserId) -> Result<String, AccountError> {
-        let user = self.existing_user(user).await?;
+        let user = self.signed_in_user(user).await?;
         Ok(self.domains.passkeys.begin_registration(&user).await?)
     }
 
@@ -179,14 +207,5 @@ impl<P: Ports> Accounts<P> {
     /// Passkeys, for use cases of that domain alone.
     pub fn passkeys(&self) -> &Passkeys<P> {
         &self.domains.passkeys
-    }
-
-    /// The signed-in user's account; gone means the token no longer stands for anyone.
-    async fn existing_user(&self, user: UserId) -> Result<authd_identity::User, AccountError> {
-        self.domains
-            .identity
-            .user(user)
-            .await?
-            .ok_or(AccountError::Session(SessionError::InvalidAccessToken))
     }
 }

@@ -19,6 +19,12 @@ pub enum AccountError {
     /// A second factor was presented for a session that is not waiting for one.
     #[error("this session is not waiting for a second factor")]
     SecondFactorNotPending,
+    /// No live session of the caller's has this id.
+    #[error("no such session")]
+    SessionNotFound,
+    /// The session's last proven factor is too old for this change: re-authenticate first.
+    #[error("this change needs a recent authentication")]
+    ReauthRequired,
     /// A wrong second factor for a pending session (which may have been its last attempt).
     #[error("wrong second-factor code")]
     InvalidSecondFactor,

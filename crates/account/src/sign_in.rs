@@ -1,11 +1,9 @@
 //! Signing in: a first factor (password, provider, passkey) earns a full session, or a pending one when the
 //! user owes a second factor; signing up, refreshing and signing out.
 
-use std::net::IpAddr;
-
 use authd_identity::{Registration, User};
-use authd_kernel::Secret;
-use authd_oauth::{ProviderKind, ProviderReply, RedirectPath};
+use authd_kernel::{Client, Secret, UserId};
+use authd_oauth::{FlowPurpose, OAuthError, ProviderKind, ProviderReply, RedirectPath};
 use authd_passkey::PasskeyError;
 use authd_session::{PendingTokens, SessionError, SessionTokens};
 
@@ -38,7 +36,21 @@ pub struct PendingSession {
     pub tokens: PendingTokens,
 }
 
-/// A finished provider flow: the sign-in, and where the browser goes next.
+/// What a provider flow's callback did.
+#[derive(Debug)]
+pub enum ProviderCallback {
+    /// A sign-in or sign-up.
+    SignedIn(ProviderSignIn),
+    /// The identity was linked to the account of the (still live) session that began the flow.
+    Linked {
+        /// Whose account.
+        user: UserId,
+        /// The path (on the frontend) the flow was begun for.
+        redirect_to: RedirectPath,
+    },
+}
+
+/// A provider sign-in: the session, and where the browser goes next.
 #[derive(Debug)]
 pub struct ProviderSignIn {
     /// The session it earned.
@@ -65,9 +77,17 @@ impl<P: Ports> Accounts<P> {
     ///
     /// # Errors
     /// The identity domain's registration errors (email taken, weak password, busy hasher), or storage.
-    pub async fn sign_up(&self, registration: Registration) -> Result<FullSession, AccountError> {
+    pub async fn sign_up(
+        &self,
+        registration: Registration,
+        client: &Client,
+    ) -> Result<FullSession, AccountError> {
         let user = self.domains.identity.register(registration).await?;
-        let tokens = self.domains.sessions.start_single_factor(user.id).await?;
+        let tokens = self
+            .domains
+            .sessions
+            .start_single_factor(user.id, client)
+            .await?;
         Ok(FullSession { user, tokens })
     }
 
@@ -79,19 +99,24 @@ impl<P: Ports> Accounts<P> {
         &self,
         email: &str,
         password: &Secret,
-        client_ip: Option<IpAddr>,
+        client: &Client,
     ) -> Result<SignIn, AccountError> {
-        self.throttle.before_login(client_ip, email).await?;
+        self.throttle.before_login(client.ip, email).await?;
         let user = self.domains.identity.login(email, password).await?;
         self.throttle.after_login(email).await?;
-        self.start_session(user, FirstFactor::Password).await
+        self.start_session(user, FirstFactor::Password, client)
+            .await
     }
 
     /// Signs in with a passkey assertion (usernameless: the credential says whose it is).
     ///
     /// # Errors
     /// The passkey domain's refusals (wrapped), or storage.
-    pub async fn sign_in_with_passkey(&self, assertion_json: &str) -> Result<SignIn, AccountError> {
+    pub async fn sign_in_with_passkey(
+        &self,
+        assertion_json: &str,
+        client: &Client,
+    ) -> Result<SignIn, AccountError> {
         let login = self.domains.passkeys.finish_login(assertion_json).await?;
         let user = self
             .domains
@@ -102,38 +127,55 @@ impl<P: Ports> Accounts<P> {
         let factor = FirstFactor::Passkey {
             user_verified: login.user_verified,
         };
-        self.start_session(user, factor).await
+        self.start_session(user, factor, client).await
     }
 
-    /// Finishes a provider flow (sign-in, sign-up or link) from its callback and signs the user in.
+    /// Finishes a provider flow from its callback: a sign-in (or sign-up) signs the user in; a link attaches
+    /// the identity while the session that began the flow is live, and starts no session.
     ///
     /// # Errors
-    /// The OAuth domain's errors (state, refusal, provider down, link conflicts), or storage.
-    pub async fn sign_in_with_provider(
+    /// The OAuth domain's errors (state, refusal, provider down, link conflicts; `InvalidState` for a link
+    /// whose session ended), or storage.
+    pub async fn complete_provider_flow(
         &self,
         provider: ProviderKind,
         reply: ProviderReply,
         state: &str,
         browser_binding: Option<&str>,
-    ) -> Result<ProviderSignIn, AccountError> {
-        let done = self
-            .domains
-            .oauth
-            .complete(provider, reply, state, browser_binding)
-            .await?;
-        Ok(ProviderSignIn {
-            sign_in: self.start_session(done.user, FirstFactor::Provider).await?,
+        client: &Client,
+    ) -> Result<ProviderCallback, AccountError> {
+        let oauth = &self.domains.oauth;
+        let flow = oauth.take_flow(provider, state, browser_binding).await?;
+        if let FlowPurpose::Link { session, .. } = flow.purpose {
+            if !self.domains.sessions.is_live(session).await? {
+                return Err(OAuthError::InvalidState.into());
+            }
+            let done = oauth.finish(flow, reply, state).await?;
+            return Ok(ProviderCallback::Linked {
+                user: done.user.id,
+                redirect_to: done.redirect_to,
+            });
+        }
+        let done = oauth.finish(flow, reply, state).await?;
+        Ok(ProviderCallback::SignedIn(ProviderSignIn {
+            sign_in: self
+                .start_session(done.user, FirstFactor::Provider, client)
+                .await?,
             redirect_to: done.redirect_to,
             created: done.created,
-        })
+        }))
     }
 
     /// Exchanges a refresh token for a new pair (rotation; a reused token revokes its session).
     ///
     /// # Errors
     /// `SessionError::InvalidRefreshToken` or `RefreshTokenReused` (wrapped), or storage.
-    pub async fn refresh(&self, refresh_token: &Secret) -> Result<FullSession, AccountError> {
-        let tokens = self.domains.sessions.refresh(refresh_token).await?;
+    pub async fn refresh(
+        &self,
+        refresh_token: &Secret,
+        client: &Client,
+    ) -> Result<FullSession, AccountError> {
+        let tokens = self.domains.sessions.refresh(refresh_token, client).await?;
         let user = self
             .domains
             .identity
@@ -161,24 +203,29 @@ impl<P: Ports> Accounts<P> {
 
     /// The session a first factor earns: full when that factor was also a second one or the user has no
     /// MFA, pending otherwise.
-    async fn start_session(&self, user: User, factor: FirstFactor) -> Result<SignIn, AccountError> {
+    async fn start_session(
+        &self,
+        user: User,
+        factor: FirstFactor,
+        client: &Client,
+    ) -> Result<SignIn, AccountError> {
         let sessions = &self.domains.sessions;
         if factor
             == (FirstFactor::Passkey {
                 user_verified: true,
             })
         {
-            let tokens = sessions.start_verified(user.id).await?;
+            let tokens = sessions.start_verified(user.id, client).await?;
             return Ok(SignIn::Complete(FullSession { user, tokens }));
         }
         if self.domains.mfa.is_enabled(user.id).await? {
-            let tokens = sessions.start_pending(user.id).await?;
+            let tokens = sessions.start_pending(user.id, client).await?;
             return Ok(SignIn::SecondFactorRequired(PendingSession {
                 user,
                 tokens,
             }));
         }
-        let tokens = sessions.start_single_factor(user.id).await?;
+        let tokens = sessions.start_single_factor(user.id, client).await?;
         Ok(SignIn::Complete(FullSession { user, tokens }))
     }
 }

@@ -4,6 +4,7 @@
 //! It depends on nothing but small pure crates, so every domain crate (and every service that reuses one)
 //! can depend on it freely.
 
+mod client;
 mod clock;
 mod id;
 mod random;
@@ -12,6 +13,7 @@ mod secret;
 mod store_error;
 mod token;
 
+pub use client::{Client, MAX_USER_AGENT_CHARS};
 pub use clock::{Clock, SystemClock};
 pub use id::{UserId, new_uuid};
 pub use random::{OsRandom, Random};

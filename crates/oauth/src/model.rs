@@ -3,6 +3,7 @@
 use std::fmt;
 
 use authd_kernel::{Secret, TokenHash, UserId};
+use authd_session::SessionId;
 use time::OffsetDateTime;
 
 use crate::RedirectPath;
@@ -95,8 +96,14 @@ impl fmt::Debug for ProviderIdentity {
 pub enum FlowPurpose {
     /// Sign in (or sign up) with the provider identity.
     SignIn,
-    /// Attach the provider identity to this signed-in user's account.
-    Link(UserId),
+    /// Attach the provider identity to this signed-in user's account, while the session that began the flow
+    /// is live.
+    Link {
+        /// Whose account.
+        user: UserId,
+        /// The session that began the flow.
+        session: SessionId,
+    },
 }
 
 /// A sign-in or link begun at `/auth/<provider>/login|link`, waiting for the callback. Stored server-side

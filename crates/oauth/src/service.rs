@@ -3,6 +3,7 @@
 use authd_identity::ports::{LoginMethodRepository, UserRepository};
 use authd_identity::{DisplayName, Email, NewWorkspace, User};
 use authd_kernel::{Clock, OpaqueToken, Random, Secret, TokenHash, UserId, constant_time_eq};
+use authd_session::SessionId;
 use time::Duration;
 
 use crate::ports::{IdentityProvider, OAuthRepository};
@@ -101,8 +102,10 @@ where
         kind: ProviderKind,
         redirect_to: Option<&str>,
         user: UserId,
+        session: SessionId,
     ) -> Result<Begun, OAuthError> {
-        self.begin(kind, redirect_to, FlowPurpose::Link(user)).await
+        self.begin(kind, redirect_to, FlowPurpose::Link { user, session })
+            .await
     }
 
     async fn begin(
@@ -142,13 +145,10 @@ where
         })
     }
 
-    /// Completes the callback: checks the state first (single use, unexpired, this provider, this browser;
-    /// whatever else the callback says, so a refusal also spends it), exchanges the code, and applies the
-    /// rules.
+    /// Completes the callback: [`Self::take_flow`], then [`Self::finish`].
     ///
     /// # Errors
-    /// [`OAuthError::InvalidState`], [`OAuthError::Refused`], [`OAuthError::Unavailable`],
-    /// [`OAuthError::ProviderAlreadyLinked`], [`OAuthError::NoUsableEmail`], or a storage failure.
+    /// Those of both steps.
     pub async fn complete(
         &self,
         kind: ProviderKind,
@@ -156,8 +156,38 @@ where
         state: &str,
         binding: Option<&str>,
     ) -> Result<Completed, OAuthError> {
+        let flow = self.take_flow(kind, state, binding).await?;
+        self.finish(flow, reply, state).await
+    }
+
+    /// Takes the flow a callback answers: checks the state first (single use, unexpired, this provider,
+    /// this browser), whatever else the callback says, so a refusal also spends it.
+    ///
+    /// # Errors
+    /// [`OAuthError::InvalidState`], or a storage failure.
+    pub async fn take_flow(
+        &self,
+        kind: ProviderKind,
+        state: &str,
+        binding: Option<&str>,
+    ) -> Result<PendingAuthorization, OAuthError> {
+        self.provider(kind)?;
+        self.take_pending(kind, state, binding).await
+    }
+
+    /// Exchanges the code of a taken flow and applies the rules of its purpose.
+    ///
+    /// # Errors
+    /// [`OAuthError::Refused`], [`OAuthError::Unavailable`], [`OAuthError::ProviderAlreadyLinked`],
+    /// [`OAuthError::NoUsableEmail`], or a storage failure.
+    pub async fn finish(
+        &self,
+        flow: PendingAuthorization,
+        reply: ProviderReply,
+        state: &str,
+    ) -> Result<Completed, OAuthError> {
+        let kind = flow.provider;
         let provider = self.provider(kind)?;
-        let pending = self.take_pending(kind, state, binding).await?;
         let code = match reply {
             ProviderReply::Code(code) => code,
             ProviderReply::Refusal(why) => return Err(OAuthError::Refused(why)),
@@ -165,17 +195,17 @@ where
         let request = AuthorizationRequest {
             redirect_uri: self.redirect_uri(kind),
             state: Secret::new(state),
-            pkce_verifier: pending.pkce_verifier.clone(),
-            nonce: pending.nonce.clone(),
+            pkce_verifier: flow.pkce_verifier.clone(),
+            nonce: flow.nonce.clone(),
         };
         let identity = provider.exchange(&code, &request).await?;
-        let (user, created) = match pending.purpose {
-            FlowPurpose::Link(user) => (self.attach(user, &identity).await?, false),
+        let (user, created) = match flow.purpose {
+            FlowPurpose::Link { user, .. } => (self.attach(user, &identity).await?, false),
             FlowPurpose::SignIn => self.sign_in(&identity).await?,
         };
         Ok(Completed {
             user,
-            redirect_to: pending.redirect_to,
+            redirect_to: flow.redirect_to,
             created,
         })
     }

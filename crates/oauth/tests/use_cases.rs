@@ -14,6 +14,7 @@ use authd_kernel::{OsRandom, Secret, UserId};
 use authd_oauth::{
     OAuthError, OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind, ProviderReply,
 };
+use authd_session::SessionId;
 use authd_testkit::{FixedClock, MemoryOAuth, ScriptedProvider, SeededRandom};
 use futures_util::FutureExt as _;
 use time::Duration;
@@ -69,6 +70,11 @@ fn state_of(url: &str) -> String {
     url.split("state=").nth(1).unwrap().to_owned()
 }
 
+/// A session to begin link flows from: whether it is live is the application's concern, not this crate's.
+fn any_session() -> SessionId {
+    SessionId::generate(&FixedClock::at(datetime!(2026-04-01 10:00 UTC)), &OsRandom)
+}
+
 /// Begins (as `link_user` if given) and completes a flow for `who`.
 fn flow(
     w: &World,
@@ -77,9 +83,11 @@ fn flow(
 ) -> Result<authd_oauth::Completed, OAuthError> {
     w.provider.answer_with(who);
     let begun = match link_user {
-        Some(user) => run(w
-            .service
-            .begin_link(ProviderKind::GitHub, Some("/welcome"), user)),
+        Some(user) => {
+            run(w
+                .service
+                .begin_link(ProviderKind::GitHub, Some("/welcome"), user, any_session()))
+        }
         None => run(w
             .service
             .begin_sign_in(ProviderKind::GitHub, Some("/welcome"))),

@@ -1,6 +1,6 @@
 //! Sessions and refresh-token records.
 
-use authd_kernel::{TokenHash, UserId};
+use authd_kernel::{Client, TokenHash, UserId};
 use time::OffsetDateTime;
 
 authd_kernel::uuid_id!(
@@ -60,6 +60,12 @@ pub struct Session {
     pub expires_at: OffsetDateTime,
     /// When it was revoked (logout, reuse detection, password reset).
     pub revoked_at: Option<OffsetDateTime>,
+    /// When a factor was last proven in it: sign-in, second factor, re-authentication (not refresh).
+    pub authenticated_at: OffsetDateTime,
+    /// Its last sign-in, refresh or re-authentication.
+    pub last_used_at: OffsetDateTime,
+    /// The client of that last use.
+    pub client: Client,
 }
 
 impl Session {

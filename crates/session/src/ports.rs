@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use authd_kernel::{StoreError, TokenHash, UserId};
+use authd_kernel::{Client, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use crate::{RefreshRecord, Session, SessionId, StoredSigningKey};
@@ -37,8 +37,8 @@ pub trait SessionRepository: Send + Sync {
         hash: &TokenHash,
     ) -> impl Future<Output = Result<Option<(RefreshRecord, Session)>, StoreError>> + Send;
 
-    /// Marks `old` used at `now`, inserts `new` and moves the session's expiry to `new.expires_at`, all or
-    /// nothing.
+    /// Marks `old` used at `now`, inserts `new`, moves the session's expiry to `new.expires_at` and records
+    /// the use (`last_used_at = now`, `client`), all or nothing.
     ///
     /// # Errors
     /// MUST return `Ok(false)`, writing nothing, when `old` was already used (a concurrent or repeated
@@ -48,10 +48,12 @@ pub trait SessionRepository: Send + Sync {
         old: &TokenHash,
         new: &RefreshRecord,
         now: OffsetDateTime,
+        client: &Client,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Turns a live pending session into a verified one: sets its MFA status to verified, moves its expiry
-    /// to `refresh.expires_at` and stores its first refresh token, all or nothing.
+    /// to `refresh.expires_at`, records the factor proven (`authenticated_at = last_used_at = now`) and
+    /// stores its first refresh token, all or nothing.
     ///
     /// # Errors
     /// MUST return `Ok(false)`, writing nothing, when the session is not pending (any more) or is revoked.
@@ -59,6 +61,7 @@ pub trait SessionRepository: Send + Sync {
         &self,
         id: SessionId,
         refresh: &RefreshRecord,
+        now: OffsetDateTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Counts one second-factor attempt against a pending, unrevoked session, atomically and only while
@@ -91,6 +94,51 @@ pub trait SessionRepository: Send + Sync {
         user: UserId,
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Records a factor proven again in a live session: `authenticated_at = last_used_at = at`, `client`.
+    ///
+    /// # Errors
+    /// A storage failure. MUST return `Ok(false)`, writing nothing, when the session is revoked or expired
+    /// at `at`.
+    fn record_authentication(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+        client: &Client,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The user's sessions live at `now` (not revoked, not expired), pending ones included, newest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn live_sessions_of(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<Vec<Session>, StoreError>> + Send;
+
+    /// Revokes the session `id` if it is a live session of `user`.
+    ///
+    /// # Errors
+    /// A storage failure. MUST return `Ok(false)`, writing nothing, for an unknown id, another user's
+    /// session, or one already ended.
+    fn revoke_of_user(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Revokes every live session of `user` but `keep`; returns how many it revoked.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn revoke_others(
+        &self,
+        user: UserId,
+        keep: SessionId,
+        now: OffsetDateTime,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 
 /// Storage of the token signing keys.

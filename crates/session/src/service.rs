@@ -1,6 +1,6 @@
 //! The session use cases: start, refresh, authenticate, revoke.
 
-use authd_kernel::{Clock, OpaqueToken, Random, Secret, TokenHash, UserId};
+use authd_kernel::{Client, Clock, OpaqueToken, Random, Secret, TokenHash, UserId};
 use time::{Duration, OffsetDateTime};
 
 use crate::ports::SessionRepository;
@@ -16,6 +16,8 @@ pub struct SessionPolicy {
     pub refresh_ttl: Duration,
     /// Lifetime of a session waiting for its second factor (default 5 minutes).
     pub pending_ttl: Duration,
+    /// How long a session lives from sign-in, however often it is refreshed (default 90 days).
+    pub max_lifetime: Duration,
 }
 
 impl Default for SessionPolicy {
@@ -24,6 +26,7 @@ impl Default for SessionPolicy {
             access_ttl: Duration::minutes(15),
             refresh_ttl: Duration::days(30),
             pending_ttl: Duration::minutes(5),
+            max_lifetime: Duration::days(90),
         }
     }
 }
@@ -43,6 +46,8 @@ pub struct SessionTokens {
     pub expires_in: i64,
     /// The refresh token.
     pub refresh_token: Secret,
+    /// Seconds until the refresh token expires (never past the session's absolute end).
+    pub refresh_expires_in: i64,
 }
 
 /// The one token of a sign-in waiting for its second factor: good only to present that factor, never
@@ -68,6 +73,8 @@ pub struct Authenticated {
     pub session_id: SessionId,
     /// Whether MFA is satisfied.
     pub mfa: MfaStatus,
+    /// When a factor was last proven in the session (for step-up).
+    pub authenticated_at: OffsetDateTime,
 }
 
 /// One second-factor attempt on a pending session, counted before its code is checked.
@@ -120,16 +127,22 @@ where
     pub async fn start_single_factor(
         &self,
         user_id: UserId,
+        client: &Client,
     ) -> Result<SessionTokens, SessionError> {
-        self.start_full(user_id, MfaStatus::NotEnrolled).await
+        self.start_full(user_id, MfaStatus::NotEnrolled, client)
+            .await
     }
 
     /// Starts a complete session whose sign-in proved a second factor (a user-verified passkey).
     ///
     /// # Errors
     /// Storage or token-construction failures.
-    pub async fn start_verified(&self, user_id: UserId) -> Result<SessionTokens, SessionError> {
-        self.start_full(user_id, MfaStatus::Verified).await
+    pub async fn start_verified(
+        &self,
+        user_id: UserId,
+        client: &Client,
+    ) -> Result<SessionTokens, SessionError> {
+        self.start_full(user_id, MfaStatus::Verified, client).await
     }
 
     /// Starts a session that waits for the user's second factor: it lives `pending_ttl` and gets no refresh
@@ -137,9 +150,14 @@ where
     ///
     /// # Errors
     /// Storage or token-construction failures.
-    pub async fn start_pending(&self, user_id: UserId) -> Result<PendingTokens, SessionError> {
+    pub async fn start_pending(
+        &self,
+        user_id: UserId,
+        client: &Client,
+    ) -> Result<PendingTokens, SessionError> {
         let now = self.clock.now();
-        let session = self.new_session(user_id, MfaStatus::Pending, now + self.policy.pending_ttl);
+        let expires_at = now + self.policy.pending_ttl;
+        let session = self.new_session(user_id, MfaStatus::Pending, expires_at, client);
         self.sessions.create(&session, None).await?;
         let (access_token, expires_in) = self.access_token(&session, now)?;
         Ok(PendingTokens {
@@ -154,16 +172,24 @@ where
         &self,
         user_id: UserId,
         mfa: MfaStatus,
+        client: &Client,
     ) -> Result<SessionTokens, SessionError> {
         let now = self.clock.now();
-        let session = self.new_session(user_id, mfa, now + self.policy.refresh_ttl);
+        let mut session = self.new_session(user_id, mfa, now, client);
         let refresh = OpaqueToken::generate(&self.random);
-        let record = self.refresh_record(&refresh.hash, session.id, now);
+        let record = self.refresh_record(&refresh.hash, &session, now);
+        session.expires_at = record.expires_at;
         self.sessions.create(&session, Some(&record)).await?;
-        self.tokens_for(&session, now, refresh.secret)
+        self.tokens_for(&session, now, refresh.secret, &record)
     }
 
-    fn new_session(&self, user_id: UserId, mfa: MfaStatus, expires_at: OffsetDateTime) -> Session {
+    fn new_session(
+        &self,
+        user_id: UserId,
+        mfa: MfaStatus,
+        expires_at: OffsetDateTime,
+        client: &Client,
+    ) -> Session {
         let now = self.clock.now();
         Session {
             id: SessionId::generate(&self.clock, &self.random),
@@ -172,6 +198,9 @@ where
             created_at: now,
             expires_at,
             revoked_at: None,
+            authenticated_at: now,
+            last_used_at: now,
+            client: client.clone(),
         }
     }
 
@@ -179,7 +208,11 @@ where
     ///
     /// # Errors
     /// [`SessionError::InvalidRefreshToken`], [`SessionError::RefreshTokenReused`], or a storage failure.
-    pub async fn refresh(&self, presented: &Secret) -> Result<SessionTokens, SessionError> {
+    pub async fn refresh(
+        &self,
+        presented: &Secret,
+        client: &Client,
+    ) -> Result<SessionTokens, SessionError> {
         let now = self.clock.now();
         let old = TokenHash::of(presented.expose());
         let Some((record, session)) = self.sessions.find_refresh(&old).await? else {
@@ -192,16 +225,20 @@ where
             return Err(SessionError::InvalidRefreshToken);
         }
         let next = OpaqueToken::generate(&self.random);
-        let next_record = self.refresh_record(&next.hash, session.id, now);
+        let next_record = self.refresh_record(&next.hash, &session, now);
         if !self
             .sessions
-            .rotate_refresh(&old, &next_record, now)
+            .rotate_refresh(&old, &next_record, now, client)
             .await?
         {
             // Someone exchanged the same token between our read and our write.
             return self.revoke_for_reuse(&session, now).await;
         }
-        self.tokens_for(&session, now, next.secret)
+        let renewed = Session {
+            expires_at: next_record.expires_at,
+            ..session
+        };
+        self.tokens_for(&renewed, now, next.secret, &next_record)
     }
 
     async fn revoke_for_reuse(
@@ -229,6 +266,7 @@ where
                     user_id: claims.user_id,
                     session_id: claims.session_id,
                     mfa: claims.mfa,
+                    authenticated_at: session.authenticated_at,
                 })
             }
             _ => Err(SessionError::InvalidAccessToken),
@@ -281,16 +319,17 @@ where
             return Err(SessionError::InvalidAccessToken);
         }
         let refresh = OpaqueToken::generate(&self.random);
-        let record = self.refresh_record(&refresh.hash, id, now);
-        if !self.sessions.promote(id, &record).await? {
+        let record = self.refresh_record(&refresh.hash, &session, now);
+        if !self.sessions.promote(id, &record, now).await? {
             return Err(SessionError::InvalidAccessToken);
         }
         let promoted = Session {
             mfa: MfaStatus::Verified,
             expires_at: record.expires_at,
+            authenticated_at: now,
             ..session
         };
-        self.tokens_for(&promoted, now, refresh.secret)
+        self.tokens_for(&promoted, now, refresh.secret, &record)
     }
 
     /// Opens one second-factor attempt on a pending session, before its code is checked, so that however
@@ -328,6 +367,72 @@ where
         Ok(true)
     }
 
+    /// Records a factor proven again in a live session (step-up): it is recent from now.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidAccessToken`] when the session ended meanwhile, or a storage failure.
+    pub async fn reauthenticated(
+        &self,
+        id: SessionId,
+        client: &Client,
+    ) -> Result<OffsetDateTime, SessionError> {
+        let now = self.clock.now();
+        if !self.sessions.record_authentication(id, now, client).await? {
+            return Err(SessionError::InvalidAccessToken);
+        }
+        Ok(now)
+    }
+
+    /// Whether the session can still be used.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn is_live(&self, id: SessionId) -> Result<bool, SessionError> {
+        let now = self.clock.now();
+        Ok(self
+            .sessions
+            .find(id)
+            .await?
+            .is_some_and(|s| s.is_live(now)))
+    }
+
+    /// The user's live sessions (pending ones included), newest first.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn live_sessions(&self, user: UserId) -> Result<Vec<Session>, SessionError> {
+        Ok(self
+            .sessions
+            .live_sessions_of(user, self.clock.now())
+            .await?)
+    }
+
+    /// Ends one of the user's live sessions; false when the user has no such live session.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn revoke_session(&self, user: UserId, id: SessionId) -> Result<bool, SessionError> {
+        Ok(self
+            .sessions
+            .revoke_of_user(user, id, self.clock.now())
+            .await?)
+    }
+
+    /// Ends every live session of the user but `keep`; returns how many ended.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn revoke_other_sessions(
+        &self,
+        user: UserId,
+        keep: SessionId,
+    ) -> Result<u64, SessionError> {
+        Ok(self
+            .sessions
+            .revoke_others(user, keep, self.clock.now())
+            .await?)
+    }
+
     /// Revokes every session of a user.
     ///
     /// # Errors
@@ -339,17 +444,20 @@ where
             .await?)
     }
 
+    /// A refresh token for `session` issued at `now`: it lives `refresh_ttl`, never past the session's
+    /// absolute end.
     fn refresh_record(
         &self,
         hash: &TokenHash,
-        session_id: SessionId,
+        session: &Session,
         now: OffsetDateTime,
     ) -> RefreshRecord {
+        let absolute_end = session.created_at + self.policy.max_lifetime;
         RefreshRecord {
             hash: hash.clone(),
-            session_id,
+            session_id: session.id,
             created_at: now,
-            expires_at: now + self.policy.refresh_ttl,
+            expires_at: (now + self.policy.refresh_ttl).min(absolute_end),
             used_at: None,
         }
     }
@@ -359,6 +467,7 @@ where
         session: &Session,
         now: OffsetDateTime,
         refresh_token: Secret,
+        refresh: &RefreshRecord,
     ) -> Result<SessionTokens, SessionError> {
         let (access_token, expires_in) = self.access_token(session, now)?;
         Ok(SessionTokens {
@@ -368,6 +477,7 @@ where
             access_token,
             expires_in,
             refresh_token,
+            refresh_expires_in: (refresh.expires_at - now).whole_seconds(),
         })
     }
 

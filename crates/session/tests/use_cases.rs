@@ -7,7 +7,7 @@
     reason = "tests fail loudly"
 )]
 
-use authd_kernel::{OsRandom, Secret, UserId};
+use authd_kernel::{Client, OsRandom, Secret, UserId};
 use authd_session::{
     KeyId, KeyRing, MfaStatus, SessionError, SessionPolicy, SessionService, SigningKey,
 };
@@ -54,7 +54,7 @@ const ADA: UserId = UserId::from_uuid(Uuid::from_u128(42));
 #[test]
 fn a_full_session_gets_an_access_token_that_authenticates_and_a_refresh_token() {
     let w = world();
-    let issued = run(w.service.start_single_factor(ADA)).unwrap();
+    let issued = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     assert_eq!(issued.expires_in, 900);
     let who = run(w.service.authenticate(issued.access_token.expose())).unwrap();
     assert_eq!(who.user_id, ADA);
@@ -64,7 +64,7 @@ fn a_full_session_gets_an_access_token_that_authenticates_and_a_refresh_token() 
 #[test]
 fn an_access_token_expires_after_its_lifetime() {
     let w = world();
-    let issued = run(w.service.start_single_factor(ADA)).unwrap();
+    let issued = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     w.clock.advance(Duration::minutes(15));
     let result = run(w.service.authenticate(issued.access_token.expose()));
     assert!(matches!(result, Err(SessionError::InvalidAccessToken)));
@@ -73,7 +73,7 @@ fn an_access_token_expires_after_its_lifetime() {
 #[test]
 fn a_pending_session_has_no_refresh_token_and_lives_five_minutes() {
     let w = world();
-    let issued = run(w.service.start_pending(ADA)).unwrap();
+    let issued = run(w.service.start_pending(ADA, &Client::default())).unwrap();
     assert_eq!(issued.expires_in, 300);
     let session = w.sessions.session(issued.session_id).unwrap();
     assert_eq!(
@@ -91,10 +91,10 @@ fn a_pending_session_has_no_refresh_token_and_lives_five_minutes() {
 #[test]
 fn refreshing_rotates_the_token_and_the_old_one_stops_working() {
     let w = world();
-    let first = run(w.service.start_single_factor(ADA)).unwrap();
+    let first = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     let old_refresh = first.refresh_token;
     w.clock.advance(Duration::minutes(20));
-    let second = run(w.service.refresh(&old_refresh)).unwrap();
+    let second = run(w.service.refresh(&old_refresh, &Client::default())).unwrap();
     let new_refresh = second.refresh_token.clone();
     assert_ne!(new_refresh, old_refresh);
     assert_eq!(second.session_id, first.session_id);
@@ -109,11 +109,11 @@ fn refreshing_rotates_the_token_and_the_old_one_stops_working() {
 #[test]
 fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
     let w = world();
-    let first = run(w.service.start_single_factor(ADA)).unwrap();
+    let first = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     let old_refresh = first.refresh_token;
-    let second = run(w.service.refresh(&old_refresh)).unwrap();
+    let second = run(w.service.refresh(&old_refresh, &Client::default())).unwrap();
 
-    let reuse = run(w.service.refresh(&old_refresh));
+    let reuse = run(w.service.refresh(&old_refresh, &Client::default()));
     assert!(matches!(reuse, Err(SessionError::RefreshTokenReused)));
     assert!(
         w.sessions
@@ -124,35 +124,42 @@ fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
     );
     // The legitimate holder's newer tokens die with the session.
     assert!(run(w.service.authenticate(second.access_token.expose())).is_err());
-    assert!(run(w.service.refresh(&second.refresh_token)).is_err());
+    assert!(run(w.service.refresh(&second.refresh_token, &Client::default())).is_err());
 }
 
 #[test]
 fn unknown_and_expired_refresh_tokens_are_refused() {
     let w = world();
-    let unknown = run(w.service.refresh(&Secret::new("made-up")));
+    let unknown = run(w
+        .service
+        .refresh(&Secret::new("made-up"), &Client::default()));
     assert!(matches!(unknown, Err(SessionError::InvalidRefreshToken)));
 
-    let issued = run(w.service.start_single_factor(ADA)).unwrap();
+    let issued = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     w.clock.advance(Duration::days(30));
-    let expired = run(w.service.refresh(&issued.refresh_token));
+    let expired = run(w.service.refresh(&issued.refresh_token, &Client::default()));
     assert!(matches!(expired, Err(SessionError::InvalidRefreshToken)));
 }
 
 #[test]
 fn logout_revokes_the_session_by_access_token_or_by_refresh_token() {
     let w = world();
-    let by_access = run(w.service.start_single_factor(ADA)).unwrap();
+    let by_access = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     run(w
         .service
         .logout(Some(by_access.access_token.expose()), None))
     .unwrap();
     assert!(run(w.service.authenticate(by_access.access_token.expose())).is_err());
 
-    let by_refresh = run(w.service.start_single_factor(ADA)).unwrap();
+    let by_refresh = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     run(w.service.logout(None, Some(&by_refresh.refresh_token))).unwrap();
     assert!(run(w.service.authenticate(by_refresh.access_token.expose())).is_err());
-    assert!(run(w.service.refresh(&by_refresh.refresh_token)).is_err());
+    assert!(
+        run(w
+            .service
+            .refresh(&by_refresh.refresh_token, &Client::default()))
+        .is_err()
+    );
 
     run(w.service.logout(Some("garbage"), None)).unwrap();
     run(w.service.logout(None, None)).unwrap();
@@ -161,8 +168,8 @@ fn logout_revokes_the_session_by_access_token_or_by_refresh_token() {
 #[test]
 fn revoking_all_sessions_of_a_user_ends_each_of_them() {
     let w = world();
-    let a = run(w.service.start_single_factor(ADA)).unwrap();
-    let b = run(w.service.start_single_factor(ADA)).unwrap();
+    let a = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let b = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     run(w.service.revoke_all(ADA)).unwrap();
     assert!(run(w.service.authenticate(a.access_token.expose())).is_err());
     assert!(run(w.service.authenticate(b.access_token.expose())).is_err());
@@ -171,7 +178,7 @@ fn revoking_all_sessions_of_a_user_ends_each_of_them() {
 #[test]
 fn completing_mfa_turns_a_pending_session_into_a_full_one_once() {
     let w = world();
-    let pending = run(w.service.start_pending(ADA)).unwrap();
+    let pending = run(w.service.start_pending(ADA, &Client::default())).unwrap();
     let full = run(w.service.complete_mfa(pending.session_id)).unwrap();
     assert_eq!(full.mfa, MfaStatus::Verified);
     assert_eq!(full.session_id, pending.session_id);
@@ -199,7 +206,7 @@ fn completing_mfa_turns_a_pending_session_into_a_full_one_once() {
 #[test]
 fn the_fifth_wrong_code_revokes_the_pending_session() {
     let w = world();
-    let pending = run(w.service.start_pending(ADA)).unwrap();
+    let pending = run(w.service.start_pending(ADA, &Client::default())).unwrap();
     for _ in 0..4 {
         let attempt = run(w.service.begin_mfa_attempt(pending.session_id, 5))
             .unwrap()
@@ -222,13 +229,13 @@ fn the_fifth_wrong_code_revokes_the_pending_session() {
 #[test]
 fn attempts_in_flight_at_once_are_capped_before_any_code_is_checked() {
     let w = world();
-    let pending = run(w.service.start_pending(ADA)).unwrap();
+    let pending = run(w.service.start_pending(ADA, &Client::default())).unwrap();
     // Ten attempts opened before any of them is judged: only five get to check a code.
     let opened: Vec<_> = (0..10)
         .map(|_| run(w.service.begin_mfa_attempt(pending.session_id, 5)).unwrap())
         .collect();
     assert_eq!(opened.iter().filter(|a| a.is_some()).count(), 5);
-    let full = run(w.service.start_single_factor(ADA)).unwrap();
+    let full = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     assert!(
         run(w.service.begin_mfa_attempt(full.session_id, 5))
             .unwrap()
@@ -240,7 +247,7 @@ fn attempts_in_flight_at_once_are_capped_before_any_code_is_checked() {
 #[test]
 fn a_full_session_cannot_be_completed() {
     let w = world();
-    let full = run(w.service.start_single_factor(ADA)).unwrap();
+    let full = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
     assert!(matches!(
         run(w.service.complete_mfa(full.session_id)),
         Err(SessionError::InvalidAccessToken)

@@ -6,6 +6,7 @@ use authd_oauth::ports::OAuthRepository;
 use authd_oauth::{
     FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
 };
+use authd_session::SessionId;
 use diesel::{
     ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
 };
@@ -29,6 +30,7 @@ struct PendingRow {
     link_user_id: Option<String>,
     created_at: PrimitiveDateTime,
     expires_at: PrimitiveDateTime,
+    link_session_id: Option<String>,
 }
 
 fn provider(raw: &str) -> Result<ProviderKind, StoreError> {
@@ -45,7 +47,11 @@ impl PendingRow {
             nonce: p.nonce.expose().to_owned(),
             redirect_to: p.redirect_to.as_str().to_owned(),
             link_user_id: match p.purpose {
-                FlowPurpose::Link(user) => Some(user.to_string()),
+                FlowPurpose::Link { user, .. } => Some(user.to_string()),
+                FlowPurpose::SignIn => None,
+            },
+            link_session_id: match p.purpose {
+                FlowPurpose::Link { session, .. } => Some(session.to_string()),
                 FlowPurpose::SignIn => None,
             },
             created_at: to_db(p.created_at),
@@ -61,9 +67,16 @@ impl PendingRow {
             pkce_verifier: Secret::new(self.pkce_verifier),
             nonce: Secret::new(self.nonce),
             redirect_to: RedirectPath::from_stored(self.redirect_to),
-            purpose: match self.link_user_id.as_deref() {
-                Some(user) => FlowPurpose::Link(UserId::from_uuid(uuid(user)?)),
-                None => FlowPurpose::SignIn,
+            purpose: match (
+                self.link_user_id.as_deref(),
+                self.link_session_id.as_deref(),
+            ) {
+                (Some(user), Some(session)) => FlowPurpose::Link {
+                    user: UserId::from_uuid(uuid(user)?),
+                    session: SessionId::from_uuid(uuid(session)?),
+                },
+                (None, None) => FlowPurpose::SignIn,
+                _ => return Err(StoreError::message("a link flow without its session")),
             },
             created_at: from_db(self.created_at),
             expires_at: from_db(self.expires_at),

@@ -38,6 +38,10 @@ diesel::table! {
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         mfa_failures -> Integer,
+        authenticated_at -> Timestamp,
+        last_used_at -> Timestamp,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -155,6 +159,7 @@ diesel::table! {
         link_user_id -> Nullable<Text>,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        link_session_id -> Nullable<Text>,
     }
 }
 

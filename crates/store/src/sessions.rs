@@ -1,10 +1,11 @@
 //! Sessions and refresh tokens: the session crate's `SessionRepository`.
 
-use authd_kernel::{StoreError, TokenHash, UserId};
+use authd_kernel::{Client, StoreError, TokenHash, UserId};
 use authd_session::ports::SessionRepository;
 use authd_session::{MfaStatus, RefreshRecord, Session, SessionId};
 use diesel::{
-    ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
+    AsChangeset, ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _,
+    Queryable,
 };
 use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use time::{OffsetDateTime, PrimitiveDateTime};
@@ -23,6 +24,10 @@ struct SessionRow {
     expires_at: PrimitiveDateTime,
     revoked_at: Option<PrimitiveDateTime>,
     mfa_failures: i32,
+    authenticated_at: PrimitiveDateTime,
+    last_used_at: PrimitiveDateTime,
+    ip: Option<String>,
+    user_agent: Option<String>,
 }
 
 impl SessionRow {
@@ -35,6 +40,10 @@ impl SessionRow {
             expires_at: to_db(session.expires_at),
             revoked_at: session.revoked_at.map(to_db),
             mfa_failures: 0,
+            authenticated_at: to_db(session.authenticated_at),
+            last_used_at: to_db(session.last_used_at),
+            ip: session.client.ip.map(|ip| ip.to_string()),
+            user_agent: session.client.user_agent.clone(),
         }
     }
 
@@ -47,6 +56,13 @@ impl SessionRow {
             created_at: from_db(self.created_at),
             expires_at: from_db(self.expires_at),
             revoked_at: self.revoked_at.map(from_db),
+            authenticated_at: from_db(self.authenticated_at),
+            last_used_at: from_db(self.last_used_at),
+            // An address that no longer parses is shown as unknown rather than failing the read.
+            client: Client {
+                ip: self.ip.as_deref().and_then(|ip| ip.parse().ok()),
+                user_agent: self.user_agent,
+            },
         })
     }
 }
@@ -143,7 +159,9 @@ impl SessionRepository for Store {
         old: &TokenHash,
         new: &RefreshRecord,
         now: OffsetDateTime,
+        client: &Client,
     ) -> Result<bool, StoreError> {
+        let used = UseRow::at(now, client);
         let new_row = RefreshRow::from_domain(new);
         let old = old.as_str();
         with_conn!(self, |conn| {
@@ -166,7 +184,7 @@ impl SessionRepository for Store {
                     .execute(conn)
                     .await?;
                 diesel::update(sessions::table.find(&new_row.session_id))
-                    .set(sessions::expires_at.eq(new_row.expires_at))
+                    .set((sessions::expires_at.eq(new_row.expires_at), &used))
                     .execute(conn)
                     .await?;
                 Ok(true)
@@ -176,8 +194,14 @@ impl SessionRepository for Store {
         })
     }
 
-    async fn promote(&self, id: SessionId, refresh: &RefreshRecord) -> Result<bool, StoreError> {
+    async fn promote(
+        &self,
+        id: SessionId,
+        refresh: &RefreshRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let row = RefreshRow::from_domain(refresh);
+        let now = to_db(now);
         let id = id.to_string();
         with_conn!(self, |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -190,6 +214,8 @@ impl SessionRepository for Store {
                 .set((
                     sessions::mfa.eq(MfaStatus::Verified.as_str()),
                     sessions::expires_at.eq(row.expires_at),
+                    sessions::authenticated_at.eq(now),
+                    sessions::last_used_at.eq(now),
                 ))
                 .execute(conn)
                 .await?;
@@ -267,5 +293,112 @@ impl SessionRepository for Store {
             .map_err(db_error)
         })?;
         Ok(())
+    }
+
+    async fn record_authentication(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+        client: &Client,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_string();
+        let used = UseRow::at(at, client);
+        let updated = with_conn!(self, |conn| {
+            diesel::update(
+                sessions::table
+                    .find(&id)
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::expires_at.gt(used.last_used_at)),
+            )
+            .set((sessions::authenticated_at.eq(used.last_used_at), &used))
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(updated == 1)
+    }
+
+    async fn live_sessions_of(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let user = user.to_string();
+        let rows: Vec<SessionRow> = with_conn!(self, |conn| {
+            sessions::table
+                .filter(sessions::user_id.eq(&user))
+                .filter(sessions::revoked_at.is_null())
+                .filter(sessions::expires_at.gt(to_db(now)))
+                .order((sessions::created_at.desc(), sessions::id.desc()))
+                .load(conn)
+                .await
+                .map_err(db_error)
+        })?;
+        rows.into_iter().map(SessionRow::into_domain).collect()
+    }
+
+    async fn revoke_of_user(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let (user, id, now) = (user.to_string(), id.to_string(), to_db(now));
+        let revoked = with_conn!(self, |conn| {
+            diesel::update(
+                sessions::table
+                    .find(&id)
+                    .filter(sessions::user_id.eq(&user))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::expires_at.gt(now)),
+            )
+            .set(sessions::revoked_at.eq(Some(now)))
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(revoked == 1)
+    }
+
+    async fn revoke_others(
+        &self,
+        user: UserId,
+        keep: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let (user, keep, now) = (user.to_string(), keep.to_string(), to_db(now));
+        let revoked = with_conn!(self, |conn| {
+            diesel::update(
+                sessions::table
+                    .filter(sessions::user_id.eq(&user))
+                    .filter(sessions::id.ne(&keep))
+                    .filter(sessions::revoked_at.is_null())
+                    .filter(sessions::expires_at.gt(now)),
+            )
+            .set(sessions::revoked_at.eq(Some(now)))
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(u64::try_from(revoked).unwrap_or(u64::MAX))
+    }
+}
+
+/// A session's last use: when, and from which client.
+#[derive(AsChangeset)]
+#[diesel(table_name = sessions, treat_none_as_null = true)]
+struct UseRow {
+    last_used_at: PrimitiveDateTime,
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+impl UseRow {
+    fn at(at: OffsetDateTime, client: &Client) -> Self {
+        Self {
+            last_used_at: to_db(at),
+            ip: client.ip.map(|ip| ip.to_string()),
+            user_agent: client.user_agent.clone(),
+        }
     }
 }

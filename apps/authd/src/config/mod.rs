@@ -16,6 +16,7 @@ mod passkey;
 mod password;
 mod rate_limit;
 mod secrets;
+mod security;
 mod server;
 mod smtp;
 mod tokens;
@@ -36,6 +37,7 @@ pub use passkey::PasskeySettings;
 pub use password::PasswordSettings;
 pub use rate_limit::RateLimitSettings;
 pub use secrets::SecretSettings;
+pub use security::SecuritySettings;
 pub use server::ServerSettings;
 pub use smtp::{SmtpSettings, SmtpTlsSetting};
 pub use tokens::TokenSettings;
@@ -67,6 +69,8 @@ pub struct Settings {
     /// `[secrets]` (a section with nothing set by default, which TOML may leave out).
     #[serde(default)]
     pub secrets: SecretSettings,
+    /// `[security]`
+    pub security: SecuritySettings,
     /// `[passkey]`
     pub passkey: PasskeySettings,
     /// `[oauth]`

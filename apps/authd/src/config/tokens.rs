@@ -21,6 +21,8 @@ pub struct TokenSettings {
     pub mfa_pending_ttl_secs: NonZeroU32,
     /// Password-reset token lifetime.
     pub reset_ttl_secs: NonZeroU32,
+    /// How long a session lives from sign-in, however often it is refreshed.
+    pub session_max_lifetime_secs: NonZeroU32,
     /// The key to sign with instead of the one stored in the database, under its configured id
     /// (`signing_key` and `signing_key_id`). Its `Debug` shows the id only.
     pub signing_key: Option<SigningKey>,
@@ -34,6 +36,7 @@ struct TokenFields {
     refresh_ttl_secs: NonZeroU32,
     mfa_pending_ttl_secs: NonZeroU32,
     reset_ttl_secs: NonZeroU32,
+    session_max_lifetime_secs: NonZeroU32,
     signing_key: Option<Secret>,
     signing_key_id: u32,
 }
@@ -53,6 +56,7 @@ impl TryFrom<TokenFields> for TokenSettings {
             refresh_ttl_secs: fields.refresh_ttl_secs,
             mfa_pending_ttl_secs: fields.mfa_pending_ttl_secs,
             reset_ttl_secs: fields.reset_ttl_secs,
+            session_max_lifetime_secs: fields.session_max_lifetime_secs,
             signing_key,
         })
     }
@@ -65,6 +69,7 @@ impl TokenSettings {
             access_ttl: seconds(self.access_ttl_secs),
             refresh_ttl: seconds(self.refresh_ttl_secs),
             pending_ttl: seconds(self.mfa_pending_ttl_secs),
+            max_lifetime: seconds(self.session_max_lifetime_secs),
         }
     }
 

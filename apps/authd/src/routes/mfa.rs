@@ -9,7 +9,7 @@ use crate::api::{
     self, AuthenticatedResponse, CodeBody, MfaSetupResponse, RecoveryCodesResponse, StatusResponse,
     no_store,
 };
-use crate::auth::{AnySession, FullSession};
+use crate::auth::{AnySession, RecentSession};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
@@ -20,6 +20,7 @@ use crate::state::AppState;
     path = "/auth/mfa/setup",
     tag = "mfa",
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = MfaSetupResponse),
         (status = 400, description = "mfa_already_enabled", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -28,7 +29,7 @@ use crate::state::AppState;
 )]
 pub async fn setup(
     state: web::Data<AppState>,
-    caller: FullSession,
+    caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
     let setup = state.accounts.begin_mfa_enrolment(caller.0.user_id).await?;
     Ok(no_store(StatusCode::OK).json(MfaSetupResponse {
@@ -45,6 +46,7 @@ pub async fn setup(
     tag = "mfa",
     request_body = CodeBody,
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = RecoveryCodesResponse),
         (status = 400, description = "invalid_code, mfa_setup_required or invalid_request", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -53,7 +55,7 @@ pub async fn setup(
 )]
 pub async fn confirm(
     state: web::Data<AppState>,
-    caller: FullSession,
+    caller: RecentSession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let codes = state
@@ -122,6 +124,7 @@ pub async fn recovery_verify(
     tag = "mfa",
     request_body = CodeBody,
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = StatusResponse),
         (status = 400, description = "invalid_code, mfa_not_enabled or invalid_request", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -130,7 +133,7 @@ pub async fn recovery_verify(
 )]
 pub async fn disable(
     state: web::Data<AppState>,
-    caller: FullSession,
+    caller: RecentSession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
     state
@@ -149,6 +152,7 @@ pub async fn disable(
     path = "/auth/mfa/recovery-codes",
     tag = "mfa",
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = RecoveryCodesResponse),
         (status = 400, description = "mfa_not_enabled", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -157,7 +161,7 @@ pub async fn disable(
 )]
 pub async fn recovery_codes(
     state: web::Data<AppState>,
-    caller: FullSession,
+    caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
     regenerate(&state, caller).await
 }
@@ -168,6 +172,7 @@ pub async fn recovery_codes(
     path = "/auth/mfa/recovery-codes/regenerate",
     tag = "mfa",
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = RecoveryCodesResponse),
         (status = 400, description = "mfa_not_enabled", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -176,12 +181,12 @@ pub async fn recovery_codes(
 )]
 pub async fn recovery_codes_regenerate(
     state: web::Data<AppState>,
-    caller: FullSession,
+    caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
     regenerate(&state, caller).await
 }
 
-async fn regenerate(state: &AppState, caller: FullSession) -> Result<HttpResponse, ApiError> {
+async fn regenerate(state: &AppState, caller: RecentSession) -> Result<HttpResponse, ApiError> {
     let codes = state
         .accounts
         .mfa()

@@ -6,6 +6,7 @@ pub mod oauth;
 pub mod ops;
 pub mod passkeys;
 pub mod reset;
+pub mod sessions;
 
 use actix_web::dev::HttpServiceFactory;
 use actix_web::{FromRequest, Handler, Resource, Responder, guard, web};
@@ -19,6 +20,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(post("/auth/logout", native::logout))
         .service(post("/auth/refresh", native::refresh))
         .service(get("/auth/validate", native::validate))
+        .service(post("/auth/reauthenticate", sessions::reauthenticate))
+        .service(get("/auth/sessions", sessions::list))
+        // Before `/auth/sessions/{session_id}`, which would otherwise take this path and answer 405.
+        .service(post(
+            "/auth/sessions/revoke-others",
+            sessions::revoke_others,
+        ))
+        .service(delete("/auth/sessions/{session_id}", sessions::revoke))
         .service(post("/auth/mfa/setup", mfa::setup))
         .service(post("/auth/mfa/confirm", mfa::confirm))
         .service(post("/auth/mfa/verify", mfa::verify))

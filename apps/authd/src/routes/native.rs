@@ -11,7 +11,7 @@ use crate::api::{
     StatusResponse, ValidateResponse,
 };
 use crate::auth::{FullSession, access_token};
-use crate::client_ip::client_ip;
+use crate::client_ip::client;
 use crate::cookies::{self, REFRESH_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody};
@@ -31,6 +31,7 @@ use crate::state::AppState;
 )]
 pub async fn register(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonBody<RegisterBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
@@ -39,7 +40,10 @@ pub async fn register(
         name: body.name,
         password: body.password.into_secret(),
     };
-    let session = state.accounts.sign_up(registration).await?;
+    let session = state
+        .accounts
+        .sign_up(registration, &client(&req, &state.web.trusted_proxies))
+        .await?;
     Ok(api::authenticated(StatusCode::CREATED, session, &state.web))
 }
 
@@ -63,10 +67,10 @@ pub async fn login(
     body: JsonBody<LoginBody>,
 ) -> Result<HttpResponse, ApiError> {
     let LoginBody { email, password } = body.0;
-    let ip = client_ip(&req, &state.web.trusted_proxies);
+    let client = client(&req, &state.web.trusted_proxies);
     let outcome = state
         .accounts
-        .sign_in_with_password(&email, &password.into_secret(), ip)
+        .sign_in_with_password(&email, &password.into_secret(), &client)
         .await;
     if let Some(label) = login_metric(&outcome) {
         state.metrics.login(label);
@@ -137,7 +141,10 @@ pub async fn refresh(
         .or_else(|| req.cookie(REFRESH_COOKIE).map(|c| Secret::new(c.value())))
         .filter(|t| !t.expose().is_empty())
         .ok_or(ApiError::InvalidToken)?;
-    let session = state.accounts.refresh(&presented).await?;
+    let session = state
+        .accounts
+        .refresh(&presented, &client(&req, &state.web.trusted_proxies))
+        .await?;
     Ok(api::authenticated(StatusCode::OK, session, &state.web))
 }
 

@@ -1,15 +1,16 @@
 //! Sign-in and linking with GitHub and Google: redirect to the provider, take the callback, unlink, list.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{FromRequest as _, HttpRequest, HttpResponse, web};
-use authd_account::SignIn;
+use actix_web::{FromRequest as _, HttpRequest, HttpResponse, HttpResponseBuilder, web};
+use authd_account::{ProviderCallback, SignIn};
 use authd_kernel::Secret;
-use authd_oauth::{Begun, ProviderKind, ProviderReply};
+use authd_oauth::{Begun, ProviderKind, ProviderReply, RedirectPath};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
 use crate::api::{LinkedProviderResponse, StatusResponse, no_store, rfc3339};
-use crate::auth::FullSession;
+use crate::auth::{FullSession, RecentSession};
+use crate::client_ip::client;
 use crate::cookies::{self, OAUTH_BINDING_COOKIE};
 use crate::error::{ApiError, ErrorBody};
 use crate::state::{AppState, WebSettings};
@@ -78,6 +79,7 @@ pub async fn login(
     tag = "oauth",
     params(("provider" = String, Path, description = "github or google"), RedirectQuery),
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 307, description = "Redirect to the provider"),
         (status = 400, description = "unknown_provider or invalid_redirect", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -95,9 +97,14 @@ pub async fn link(
     let kind = provider_of(&provider)?;
     let oauth = state.accounts.oauth();
     oauth.provider(kind)?;
-    let caller = FullSession::extract(&req).await?;
+    let caller = RecentSession::extract(&req).await?;
     let begun = oauth
-        .begin_link(kind, query.redirect_to.as_deref(), caller.0.user_id)
+        .begin_link(
+            kind,
+            query.redirect_to.as_deref(),
+            caller.0.user_id,
+            caller.0.session_id,
+        )
         .await?;
     Ok(redirect_to_provider(begun, &state.web))
 }
@@ -147,30 +154,58 @@ pub async fn callback(
     let binding = req
         .cookie(OAUTH_BINDING_COOKIE)
         .map(|c| c.value().to_owned());
+    let client = client(&req, &state.web.trusted_proxies);
     let done = state
         .accounts
-        .sign_in_with_provider(kind, reply, &flow_state, binding.as_deref())
+        .complete_provider_flow(kind, reply, &flow_state, binding.as_deref(), &client)
         .await?;
-    tracing::info!(user_id = %user_of(&done.sign_in), provider = %kind, created = done.created, "OAuth sign-in");
-    let mut target = format!("{}{}", state.web.frontend_url, done.redirect_to.as_str());
     let mut response = no_store(StatusCode::FOUND);
     response.cookie(cookies::oauth_binding_cleared(&state.web));
-    match done.sign_in {
+    let target = match done {
+        ProviderCallback::Linked { user, redirect_to } => {
+            tracing::info!(user_id = %user, provider = %kind, "provider linked");
+            frontend(&state.web, &redirect_to)
+        }
+        ProviderCallback::SignedIn(done) => {
+            tracing::info!(user_id = %user_of(&done.sign_in), provider = %kind, created = done.created, "OAuth sign-in");
+            let target = frontend(&state.web, &done.redirect_to);
+            sign_in_cookies(&mut response, done.sign_in, target, &state.web)
+        }
+    };
+    Ok(response.insert_header((header::LOCATION, target)).finish())
+}
+
+fn frontend(web: &WebSettings, path: &RedirectPath) -> String {
+    format!("{}{}", web.frontend_url, path.as_str())
+}
+
+/// Sets the cookies of a provider sign-in and says where to go: a pending one goes to the frontend with
+/// `mfa_required=true`, to finish at `/auth/mfa/verify` with the pending token's cookie.
+fn sign_in_cookies(
+    response: &mut HttpResponseBuilder,
+    sign_in: SignIn,
+    mut target: String,
+    web: &WebSettings,
+) -> String {
+    match sign_in {
         SignIn::Complete(session) => {
             let tokens = session.tokens;
             response.cookie(cookies::access(
                 tokens.access_token.expose(),
                 tokens.expires_in,
-                &state.web,
+                web,
             ));
-            response.cookie(cookies::refresh(tokens.refresh_token.expose(), &state.web));
+            response.cookie(cookies::refresh(
+                tokens.refresh_token.expose(),
+                tokens.refresh_expires_in,
+                web,
+            ));
         }
-        // The frontend finishes the sign-in at /auth/mfa/verify, with the pending token's cookie.
         SignIn::SecondFactorRequired(pending) => {
             response.cookie(cookies::access(
                 pending.tokens.access_token.expose(),
                 pending.tokens.expires_in,
-                &state.web,
+                web,
             ));
             target.push_str(if target.contains('?') {
                 "&mfa_required=true"
@@ -179,7 +214,7 @@ pub async fn callback(
             });
         }
     }
-    Ok(response.insert_header((header::LOCATION, target)).finish())
+    target
 }
 
 fn user_of(sign_in: &SignIn) -> authd_kernel::UserId {
@@ -196,6 +231,7 @@ fn user_of(sign_in: &SignIn) -> authd_kernel::UserId {
     tag = "oauth",
     params(("provider" = String, Path, description = "github or google")),
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = StatusResponse),
         (status = 400, description = "unknown_provider, not_linked or last_login_method", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -208,7 +244,7 @@ pub async fn unlink(
     provider: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let kind = provider_of(&provider)?;
-    let caller = FullSession::extract(&req).await?;
+    let caller = RecentSession::extract(&req).await?;
     state
         .accounts
         .oauth()

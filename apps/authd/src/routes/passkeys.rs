@@ -3,14 +3,15 @@
 use std::str::FromStr as _;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use authd_identity::Email;
 use authd_passkey::{PasskeyId, StoredPasskey};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::api::{self, SignInResponse, StatusResponse, no_store, rfc3339};
-use crate::auth::FullSession;
+use crate::auth::{FullSession, RecentSession};
+use crate::client_ip::client;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody};
 use crate::state::AppState;
@@ -75,6 +76,7 @@ fn options(json: String) -> HttpResponse {
     path = "/auth/passkeys/register-challenge",
     tag = "passkeys",
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, description = "PublicKeyCredentialCreationOptions under `publicKey`", body = Object),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
     ),
@@ -82,7 +84,7 @@ fn options(json: String) -> HttpResponse {
 )]
 pub async fn register_challenge(
     state: web::Data<AppState>,
-    caller: FullSession,
+    caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
     Ok(options(
         state
@@ -100,6 +102,7 @@ pub async fn register_challenge(
     tag = "passkeys",
     request_body(content = Object, description = "PublicKeyCredential JSON plus an optional `name`"),
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = RegisteredPasskeyResponse),
         (status = 400, description = "invalid_passkey, passkey_already_registered or invalid_request", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -108,7 +111,7 @@ pub async fn register_challenge(
 )]
 pub async fn register(
     state: web::Data<AppState>,
-    caller: FullSession,
+    caller: RecentSession,
     body: JsonBody<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let name = match body.0.get("name") {
@@ -167,11 +170,15 @@ pub async fn login_challenge(
 )]
 pub async fn login(
     state: web::Data<AppState>,
+    req: HttpRequest,
     body: JsonBody<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
     let sign_in = state
         .accounts
-        .sign_in_with_passkey(&body.0.to_string())
+        .sign_in_with_passkey(
+            &body.0.to_string(),
+            &client(&req, &state.web.trusted_proxies),
+        )
         .await
         .map_err(ApiError::from_passkey_sign_in)?;
     Ok(api::signed_in(sign_in, &state.web))
@@ -208,6 +215,7 @@ pub async fn list(
     tag = "passkeys",
     params(("passkey_id" = String, Path, description = "Passkey ID")),
     responses(
+        (status = 403, description = "reauth_required (no factor proven in the session for `security.reauth_max_age_secs`: POST /auth/reauthenticate, then retry) or forbidden_origin", body = ErrorBody),
         (status = 200, body = StatusResponse),
         (status = 400, description = "invalid_request (malformed id) or last_login_method", body = ErrorBody),
         (status = 401, description = "unauthorized or mfa_required", body = ErrorBody),
@@ -218,7 +226,7 @@ pub async fn list(
 pub async fn delete(
     state: web::Data<AppState>,
     passkey_id: web::Path<String>,
-    caller: FullSession,
+    caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
     let id = PasskeyId::from_str(&passkey_id)
         .map_err(|_| ApiError::InvalidRequest("malformed passkey id".into()))?;

@@ -4,7 +4,7 @@ use authd_account::{AccountError, PENDING_SESSION_ATTEMPTS, SecondFactor, SignIn
 use authd_kernel::Secret;
 use authd_session::MfaStatus;
 
-use crate::support::{PASSWORD, POLICY, run, world};
+use crate::support::{PASSWORD, POLICY, laptop, run, world};
 
 const WRONG: &str = "000000";
 
@@ -34,7 +34,7 @@ fn the_right_code_promotes_the_pending_session_to_a_verified_one() {
     assert_eq!(session.user.id, ada.id);
     assert_eq!(session.tokens.session_id, pending.tokens.session_id);
     assert_eq!(session.tokens.mfa, MfaStatus::Verified);
-    assert!(run(w.accounts.refresh(&session.tokens.refresh_token)).is_ok());
+    assert!(run(w.accounts.refresh(&session.tokens.refresh_token, &laptop())).is_ok());
 }
 
 #[test]
@@ -72,7 +72,7 @@ fn a_full_session_has_no_second_factor_to_present() {
     let SignIn::Complete(session) =
         run(w
             .accounts
-            .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), None))
+            .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), &laptop()))
         .unwrap()
     else {
         panic!("expected a complete sign-in")

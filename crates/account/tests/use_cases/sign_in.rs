@@ -1,11 +1,12 @@
 //! Which session each first factor earns, and refreshing and signing out.
 
-use authd_account::{AccountError, SignIn};
+use authd_account::{AccountError, ProviderCallback, SignIn};
 use authd_identity::IdentityError;
 use authd_kernel::Secret;
+use authd_oauth::{OAuthError, ProviderKind};
 use authd_session::{MfaStatus, SessionError};
 
-use crate::support::{PASSWORD, github, run, world};
+use crate::support::{PASSWORD, github, laptop, run, world};
 
 fn complete(sign_in: SignIn) -> authd_account::FullSession {
     match sign_in {
@@ -21,7 +22,7 @@ fn signing_up_starts_a_full_session_whose_token_authenticates() {
     let session = complete(
         run(w
             .accounts
-            .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), None))
+            .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), &laptop()))
         .unwrap(),
     );
     assert_eq!(session.user.id, ada.id);
@@ -58,7 +59,7 @@ fn a_wrong_password_is_refused_as_invalid_credentials() {
     let result = run(w.accounts.sign_in_with_password(
         "ada@example.com",
         &Secret::new("not the password"),
-        None,
+        &laptop(),
     ));
     assert!(
         matches!(
@@ -76,7 +77,7 @@ fn a_user_verified_passkey_is_both_factors_even_with_totp_on() {
     w.enrol_totp(&ada);
     w.register_passkey(&ada, "cred-a", true);
     let assertion = w.passkey_assertion("cred-a", 2, true);
-    let session = complete(run(w.accounts.sign_in_with_passkey(&assertion)).unwrap());
+    let session = complete(run(w.accounts.sign_in_with_passkey(&assertion, &laptop())).unwrap());
     assert_eq!(session.user.id, ada.id);
     assert_eq!(session.tokens.mfa, MfaStatus::Verified);
 }
@@ -87,12 +88,12 @@ fn a_passkey_without_user_verification_is_one_factor() {
     let ada = w.sign_up("ada@example.com");
     w.register_passkey(&ada, "cred-a", false);
     let assertion = w.passkey_assertion("cred-a", 2, false);
-    let session = complete(run(w.accounts.sign_in_with_passkey(&assertion)).unwrap());
+    let session = complete(run(w.accounts.sign_in_with_passkey(&assertion, &laptop())).unwrap());
     assert_eq!(session.tokens.mfa, MfaStatus::NotEnrolled);
 
     w.enrol_totp(&ada);
     let assertion = w.passkey_assertion("cred-a", 3, false);
-    let sign_in = run(w.accounts.sign_in_with_passkey(&assertion)).unwrap();
+    let sign_in = run(w.accounts.sign_in_with_passkey(&assertion, &laptop())).unwrap();
     assert!(
         matches!(sign_in, SignIn::SecondFactorRequired(_)),
         "{sign_in:?}"
@@ -103,7 +104,7 @@ fn a_passkey_without_user_verification_is_one_factor() {
 fn a_provider_sign_up_creates_the_account_and_signs_it_in() {
     let w = world();
     let done = w
-        .provider_callback(github("gh-1", "grace@example.com"))
+        .provider_sign_in(github("gh-1", "grace@example.com"))
         .unwrap();
     assert!(done.created);
     assert_eq!(done.redirect_to.as_str(), "/welcome");
@@ -117,7 +118,7 @@ fn a_provider_sign_in_of_a_user_with_totp_waits_for_the_second_factor() {
     let ada = w.sign_up("ada@example.com");
     w.enrol_totp(&ada);
     let done = w
-        .provider_callback(github("gh-1", "ada@example.com"))
+        .provider_sign_in(github("gh-1", "ada@example.com"))
         .unwrap();
     assert!(!done.created);
     assert!(
@@ -134,14 +135,14 @@ fn refreshing_rotates_the_token_and_a_reused_one_ends_the_session() {
     let first = complete(
         run(w
             .accounts
-            .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), None))
+            .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), &laptop()))
         .unwrap(),
     );
-    let second = run(w.accounts.refresh(&first.tokens.refresh_token)).unwrap();
+    let second = run(w.accounts.refresh(&first.tokens.refresh_token, &laptop())).unwrap();
     assert_eq!(second.user.id, first.user.id);
     assert_eq!(second.tokens.session_id, first.tokens.session_id);
 
-    let reused = run(w.accounts.refresh(&first.tokens.refresh_token));
+    let reused = run(w.accounts.refresh(&first.tokens.refresh_token, &laptop()));
     assert!(
         matches!(
             reused,
@@ -149,7 +150,7 @@ fn refreshing_rotates_the_token_and_a_reused_one_ends_the_session() {
         ),
         "{reused:?}"
     );
-    assert!(run(w.accounts.refresh(&second.tokens.refresh_token)).is_err());
+    assert!(run(w.accounts.refresh(&second.tokens.refresh_token, &laptop())).is_err());
 }
 
 #[test]
@@ -158,9 +159,11 @@ fn signing_out_ends_the_session_named_by_either_token() {
     w.sign_up("ada@example.com");
     let sign_in = || {
         complete(
-            run(w
-                .accounts
-                .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), None))
+            run(w.accounts.sign_in_with_password(
+                "ada@example.com",
+                &Secret::new(PASSWORD),
+                &laptop(),
+            ))
             .unwrap(),
         )
     };
@@ -188,4 +191,55 @@ fn signing_out_ends_the_session_named_by_either_token() {
         .is_err()
     );
     run(w.accounts.sign_out(None, None)).unwrap();
+}
+
+#[test]
+fn a_link_flow_links_while_its_session_lives_and_starts_no_session() {
+    let w = world();
+    w.sign_up("ada@example.com");
+    let session = complete(
+        run(w
+            .accounts
+            .sign_in_with_password("ada@example.com", &Secret::new(PASSWORD), &laptop()))
+        .unwrap(),
+    );
+    let begin = || {
+        run(w.accounts.oauth().begin_link(
+            ProviderKind::GitHub,
+            Some("/settings"),
+            session.user.id,
+            session.tokens.session_id,
+        ))
+        .unwrap()
+    };
+    let sessions_before = w.store.sessions_of(session.user.id).len();
+    let linked = w
+        .provider_callback(github("gh-1", "ada@github.example"), &begin())
+        .unwrap();
+    assert!(
+        matches!(&linked, ProviderCallback::Linked { user, redirect_to }
+            if *user == session.user.id && redirect_to.as_str() == "/settings"),
+        "{linked:?}"
+    );
+    assert_eq!(
+        w.store.sessions_of(session.user.id).len(),
+        sessions_before,
+        "no session started"
+    );
+
+    let flow = begin();
+    run(w
+        .accounts
+        .sign_out(Some(session.tokens.access_token.expose()), None))
+    .unwrap();
+    let after_logout = w.provider_callback(github("gh-2", "ada@gitlab.example"), &flow);
+    assert!(
+        matches!(
+            after_logout,
+            Err(AccountError::OAuth(OAuthError::InvalidState))
+        ),
+        "{after_logout:?}"
+    );
+    let links = run(w.accounts.oauth().links(session.user.id)).unwrap();
+    assert_eq!(links.len(), 1, "nothing linked after the session ended");
 }

@@ -1,12 +1,18 @@
 //! One world of fakes behind [`Accounts`], and the steps the tests share.
 
-use authd_account::{Accounts, Domains, Limit, Ports, SignIn, Throttle, ThrottlePolicy};
+use authd_account::{
+    AccountPolicy, Accounts, Domains, Limit, Ports, ProviderCallback, SignIn, Throttle,
+    ThrottlePolicy,
+};
 use authd_identity::{IdentityService, PasswordResetService, Registration, ResetPolicy, User};
 use authd_kernel::{Clock as _, OsRandom, Secret};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher, TotpSecret, totp};
-use authd_oauth::{OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind, ProviderReply};
+use authd_oauth::{
+    Begun, OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind, ProviderReply,
+};
 use authd_passkey::PasskeyService;
 use authd_session::{KeyId, KeyRing, SessionPolicy, SessionService, SigningKey};
+pub use authd_testkit::contract::sessions::laptop;
 use authd_testkit::{
     FakeRelyingParty, FakeResponse, FixedClock, InlineHasher, MemoryStore, ScriptedProvider,
     SeededRandom,
@@ -132,7 +138,7 @@ pub fn world_with(policy: ThrottlePolicy) -> World {
     };
     let throttle = Throttle::new(store.clone(), policy, clock.clone());
     World {
-        accounts: Accounts::new(domains, throttle),
+        accounts: Accounts::new(domains, throttle, AccountPolicy::default(), clock.clone()),
         store,
         clock,
         provider,
@@ -154,7 +160,9 @@ impl World {
             name: "Ada Lovelace".into(),
             password: Secret::new(PASSWORD),
         };
-        run(self.accounts.sign_up(registration)).unwrap().user
+        run(self.accounts.sign_up(registration, &laptop()))
+            .unwrap()
+            .user
     }
 
     /// Turns TOTP on for `user` and returns its secret (the current step is spent by the confirmation).
@@ -182,7 +190,7 @@ impl World {
     pub fn pending_sign_in(&self, email: &str) -> authd_account::PendingSession {
         match run(self
             .accounts
-            .sign_in_with_password(email, &Secret::new(PASSWORD), None))
+            .sign_in_with_password(email, &Secret::new(PASSWORD), &laptop()))
         .unwrap()
         {
             SignIn::SecondFactorRequired(pending) => pending,
@@ -213,22 +221,35 @@ impl World {
     }
 
     /// Runs a GitHub flow for `identity` to its callback, begun as a sign-in.
-    pub fn provider_callback(
+    pub fn provider_sign_in(
         &self,
         identity: ProviderIdentity,
     ) -> Result<authd_account::ProviderSignIn, authd_account::AccountError> {
-        self.provider.answer_with(identity);
         let begun = run(self
             .accounts
             .oauth()
             .begin_sign_in(ProviderKind::GitHub, Some("/welcome")))
         .unwrap();
+        match self.provider_callback(identity, &begun)? {
+            ProviderCallback::SignedIn(done) => Ok(done),
+            ProviderCallback::Linked { .. } => panic!("a sign-in flow linked"),
+        }
+    }
+
+    /// Answers the flow `begun` with `identity`, from the browser that began it.
+    pub fn provider_callback(
+        &self,
+        identity: ProviderIdentity,
+        begun: &Begun,
+    ) -> Result<ProviderCallback, authd_account::AccountError> {
+        self.provider.answer_with(identity);
         let state = ScriptedProvider::state_of(&begun.authorize_url).unwrap();
-        run(self.accounts.sign_in_with_provider(
+        run(self.accounts.complete_provider_flow(
             ProviderKind::GitHub,
             ProviderReply::Code(Secret::new("good")),
             state,
             Some(begun.binding.expose()),
+            &laptop(),
         ))
     }
 }

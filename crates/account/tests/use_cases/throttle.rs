@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use authd_account::{AccountError, ResetEmail, ThrottlePolicy};
 use authd_identity::{Email, IdentityError};
-use authd_kernel::Secret;
+use authd_kernel::{Client, Secret};
 
 use crate::support::{PASSWORD, POLICY, run, world, world_with};
 
@@ -20,7 +20,7 @@ fn attempt(
 ) -> Result<authd_account::SignIn, AccountError> {
     run(w
         .accounts
-        .sign_in_with_password(email, &Secret::new(password), ip))
+        .sign_in_with_password(email, &Secret::new(password), &Client::new(ip, None)))
 }
 
 fn is_rate_limited(result: &Result<authd_account::SignIn, AccountError>) -> bool {

@@ -20,7 +20,7 @@ use authd_session::{KeyId, StoredSigningKey};
 use authd_store::Store;
 use authd_testkit::contract::passkeys::passkey_of;
 use authd_testkit::contract::resets::{email_to, reset_for};
-use authd_testkit::contract::sessions::{pending_of, refresh_of, session_of};
+use authd_testkit::contract::sessions::{laptop, pending_of, refresh_of, session_of};
 use authd_testkit::contract::{T0, registered, token_hash, unique};
 use time::Duration;
 
@@ -63,7 +63,12 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_through(store: Store)
     store.create(&session, Some(&first)).await.unwrap();
     let won = winners(|| {
         let (store, old, next) = (store.clone(), first.hash.clone(), refresh_of(&session, T0));
-        async move { store.rotate_refresh(&old, &next, T0).await.unwrap() }
+        async move {
+            store
+                .rotate_refresh(&old, &next, T0, &laptop())
+                .await
+                .unwrap()
+        }
     })
     .await;
     assert_eq!(won, 1);

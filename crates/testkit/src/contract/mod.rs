@@ -62,6 +62,10 @@ macro_rules! for_each_contract_suite {
             second_factor_attempts_are_counted_up_to_the_limit_on_open_pending_sessions_only,
             a_revoked_session_is_neither_promoted_nor_counted,
             revoking_is_idempotent_and_revoking_all_spares_other_users,
+            re_authentication_is_recorded_on_live_sessions_only,
+            live_sessions_are_listed_newest_first_without_ended_or_foreign_ones,
+            a_session_is_revoked_only_by_its_owner_while_live,
+            revoking_the_others_keeps_one_and_counts_the_rest,
         );
         $runner!(signing_keys, alone:
             the_first_signing_key_wins_and_later_candidates_are_ignored,

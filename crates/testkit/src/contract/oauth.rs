@@ -7,12 +7,15 @@ use authd_oauth::ports::OAuthRepository;
 use authd_oauth::{
     FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
 };
+use authd_session::SessionId;
+use authd_session::ports::SessionRepository;
 use time::{Duration, OffsetDateTime};
 
+use super::sessions::session_of;
 use super::{T0, registered, token_hash, unique, unique_email, user, workspace_of};
 
-/// A pending Google authorization, for linking to `link_user` when given, else a sign-in.
-fn pending(link_user: Option<&User>) -> PendingAuthorization {
+/// A pending Google authorization: a link to the user's account from the session when given, else a sign-in.
+fn pending(link: Option<(&User, SessionId)>) -> PendingAuthorization {
     PendingAuthorization {
         state_hash: token_hash(),
         provider: ProviderKind::Google,
@@ -20,7 +23,10 @@ fn pending(link_user: Option<&User>) -> PendingAuthorization {
         pkce_verifier: Secret::new("verifier"),
         nonce: Secret::new("nonce"),
         redirect_to: RedirectPath::parse(Some("/after")).unwrap(),
-        purpose: link_user.map_or(FlowPurpose::SignIn, |u| FlowPurpose::Link(u.id)),
+        purpose: link.map_or(FlowPurpose::SignIn, |(user, session)| FlowPurpose::Link {
+            user: user.id,
+            session,
+        }),
         created_at: T0,
         expires_at: T0 + Duration::minutes(10),
     }
@@ -45,10 +51,12 @@ fn link_at(
 /// MUST hand an authorization to one caller only: the second take finds nothing.
 pub async fn a_pending_authorization_is_taken_once<R>(repo: R)
 where
-    R: OAuthRepository + UserRepository,
+    R: OAuthRepository + UserRepository + SessionRepository,
 {
     let owner = registered(&repo).await;
-    let p = pending(Some(&owner));
+    let session = session_of(&owner);
+    repo.create(&session, None).await.unwrap();
+    let p = pending(Some((&owner, session.id)));
     let other = pending(None);
     repo.save_authorization(&p).await.unwrap();
     repo.save_authorization(&other).await.unwrap();
@@ -59,7 +67,14 @@ where
         .unwrap();
     assert_eq!(
         (taken.provider, taken.purpose, taken.redirect_to.as_str()),
-        (ProviderKind::Google, FlowPurpose::Link(owner.id), "/after")
+        (
+            ProviderKind::Google,
+            FlowPurpose::Link {
+                user: owner.id,
+                session: session.id
+            },
+            "/after"
+        )
     );
     assert_eq!(
         (taken.pkce_verifier.expose(), taken.nonce.expose()),

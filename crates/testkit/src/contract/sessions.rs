@@ -2,7 +2,9 @@
 
 use authd_identity::User;
 use authd_identity::ports::UserRepository;
-use authd_kernel::{OsRandom, SystemClock};
+use std::net::IpAddr;
+
+use authd_kernel::{Client, OsRandom, SystemClock};
 use authd_session::ports::SessionRepository;
 use authd_session::{MfaStatus, RefreshRecord, Session, SessionId};
 use time::{Duration, OffsetDateTime};
@@ -18,7 +20,26 @@ pub fn session_of(user: &User) -> Session {
         created_at: T0,
         expires_at: T0 + Duration::days(30),
         revoked_at: None,
+        authenticated_at: T0,
+        last_used_at: T0,
+        client: laptop(),
     }
+}
+
+/// The client sessions are signed in from.
+pub fn laptop() -> Client {
+    Client::new(
+        Some(IpAddr::from([192, 0, 2, 1])),
+        Some("Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"),
+    )
+}
+
+/// Another client: another network, another browser.
+pub fn phone() -> Client {
+    Client::new(
+        Some("2001:db8::7".parse().unwrap()),
+        Some("Safari/19 Mobile"),
+    )
 }
 
 /// A session of `user` waiting for its second factor, not stored.
@@ -78,23 +99,25 @@ where
     let later = T0 + Duration::hours(2);
     let second = refresh_of(&session, later);
     assert!(
-        repo.rotate_refresh(&first.hash, &second, later)
+        repo.rotate_refresh(&first.hash, &second, later, &phone())
             .await
             .unwrap()
     );
     let (used, _) = repo.find_refresh(&first.hash).await.unwrap().unwrap();
     assert_eq!(used.used_at, Some(later));
     assert!(repo.find_refresh(&second.hash).await.unwrap().is_some());
+    let renewed = repo.find(session.id).await.unwrap().unwrap();
     assert_eq!(
-        repo.find(session.id).await.unwrap().unwrap().expires_at,
-        second.expires_at
+        (renewed.expires_at, renewed.last_used_at, &renewed.client),
+        (second.expires_at, later, &phone())
     );
+    assert_eq!(renewed.authenticated_at, T0, "a refresh proves no factor");
 
     let much_later = T0 + Duration::days(3);
     let third = refresh_of(&session, much_later);
     assert!(
         !repo
-            .rotate_refresh(&first.hash, &third, much_later)
+            .rotate_refresh(&first.hash, &third, much_later, &phone())
             .await
             .unwrap()
     );
@@ -112,7 +135,7 @@ where
     let unknown = refresh_of(&session, much_later);
     assert!(
         !repo
-            .rotate_refresh(&token_hash(), &unknown, much_later)
+            .rotate_refresh(&token_hash(), &unknown, much_later, &phone())
             .await
             .unwrap()
     );
@@ -128,17 +151,26 @@ where
     let pending = pending_of(&user);
     repo.create(&pending, None).await.unwrap();
     let refresh = refresh_of(&pending, T0);
-    assert!(repo.promote(pending.id, &refresh).await.unwrap());
+    assert!(
+        repo.promote(pending.id, &refresh, T0 + Duration::minutes(1))
+            .await
+            .unwrap()
+    );
     let promoted = repo.find(pending.id).await.unwrap().unwrap();
     assert_eq!(
         (promoted.mfa, promoted.expires_at),
         (MfaStatus::Verified, refresh.expires_at)
     );
+    let proven = T0 + Duration::minutes(1);
+    assert_eq!(
+        (promoted.authenticated_at, promoted.last_used_at),
+        (proven, proven)
+    );
     assert!(repo.find_refresh(&refresh.hash).await.unwrap().is_some());
 
     let again = refresh_of(&pending, T0 + Duration::days(1));
     assert!(
-        !repo.promote(pending.id, &again).await.unwrap(),
+        !repo.promote(pending.id, &again, T0).await.unwrap(),
         "promoted twice"
     );
     assert!(repo.find_refresh(&again.hash).await.unwrap().is_none());
@@ -151,7 +183,7 @@ where
     repo.create(&full, None).await.unwrap();
     let refused = refresh_of(&full, T0);
     assert!(
-        !repo.promote(full.id, &refused).await.unwrap(),
+        !repo.promote(full.id, &refused, T0).await.unwrap(),
         "a session that was never pending was promoted"
     );
     assert!(repo.find_refresh(&refused.hash).await.unwrap().is_none());
@@ -192,7 +224,7 @@ pub async fn second_factor_attempts_are_counted_up_to_the_limit_on_open_pending_
         "attempts are counted per session"
     );
 
-    repo.promote(pending.id, &refresh_of(&pending, T0))
+    repo.promote(pending.id, &refresh_of(&pending, T0), T0)
         .await
         .unwrap();
     assert_eq!(
@@ -218,7 +250,12 @@ where
     repo.revoke(pending.id, T0).await.unwrap();
     assert_eq!(repo.reserve_mfa_attempt(pending.id, 5).await.unwrap(), None);
     let refresh = refresh_of(&pending, T0);
-    assert!(!repo.promote(pending.id, &refresh).await.unwrap());
+    assert!(
+        !repo
+            .promote(pending.id, &refresh, T0 + Duration::minutes(1))
+            .await
+            .unwrap()
+    );
     assert!(repo.find_refresh(&refresh.hash).await.unwrap().is_none());
     assert_eq!(
         repo.find(pending.id).await.unwrap().unwrap().mfa,
@@ -263,5 +300,159 @@ where
     assert!(
         revoked_at(theirs.id).await.is_none(),
         "another user was signed out"
+    );
+}
+
+/// A factor proven again moves `authenticated_at` (and records the use) on a live session only.
+pub async fn re_authentication_is_recorded_on_live_sessions_only<R>(repo: R)
+where
+    R: SessionRepository + UserRepository,
+{
+    let user = registered(&repo).await;
+    let session = session_of(&user);
+    repo.create(&session, None).await.unwrap();
+    let stored = repo.find(session.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.authenticated_at, stored.last_used_at, &stored.client),
+        (T0, T0, &laptop())
+    );
+    let at = T0 + Duration::hours(2);
+    assert!(
+        repo.record_authentication(session.id, at, &phone())
+            .await
+            .unwrap()
+    );
+    let stored = repo.find(session.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.authenticated_at, stored.last_used_at, &stored.client),
+        (at, at, &phone())
+    );
+
+    let expired = session.expires_at + Duration::seconds(1);
+    assert!(
+        !repo
+            .record_authentication(session.id, expired, &laptop())
+            .await
+            .unwrap()
+    );
+    repo.revoke(session.id, at).await.unwrap();
+    assert!(
+        !repo
+            .record_authentication(session.id, at, &laptop())
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        repo.find(session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .authenticated_at,
+        at
+    );
+}
+
+/// Lists the user's live sessions (pending ones included), newest first, and nobody else's.
+pub async fn live_sessions_are_listed_newest_first_without_ended_or_foreign_ones<R>(repo: R)
+where
+    R: SessionRepository + UserRepository,
+{
+    let user = registered(&repo).await;
+    let stranger = registered(&repo).await;
+    let older = session_of(&user);
+    let newer = Session {
+        created_at: T0 + Duration::minutes(1),
+        ..pending_of(&user)
+    };
+    let revoked = session_of(&user);
+    let expired = Session {
+        expires_at: T0 + Duration::seconds(1),
+        ..session_of(&user)
+    };
+    for session in [&older, &newer, &revoked, &expired, &session_of(&stranger)] {
+        repo.create(session, None).await.unwrap();
+    }
+    repo.revoke(revoked.id, T0).await.unwrap();
+    let now = T0 + Duration::minutes(2);
+    let live = repo.live_sessions_of(user.id, now).await.unwrap();
+    let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [newer.id, older.id]);
+    assert_eq!(live[1], older);
+}
+
+/// A session is revoked by its owner only, once, while it is live.
+pub async fn a_session_is_revoked_only_by_its_owner_while_live<R>(repo: R)
+where
+    R: SessionRepository + UserRepository,
+{
+    let user = registered(&repo).await;
+    let stranger = registered(&repo).await;
+    let session = session_of(&user);
+    repo.create(&session, None).await.unwrap();
+    let now = T0 + Duration::minutes(1);
+    assert!(
+        !repo
+            .revoke_of_user(stranger.id, session.id, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        repo.find(session.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_none()
+    );
+    assert!(repo.revoke_of_user(user.id, session.id, now).await.unwrap());
+    assert_eq!(
+        repo.find(session.id).await.unwrap().unwrap().revoked_at,
+        Some(now)
+    );
+    let later = now + Duration::minutes(1);
+    assert!(
+        !repo
+            .revoke_of_user(user.id, session.id, later)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        repo.find(session.id).await.unwrap().unwrap().revoked_at,
+        Some(now),
+        "a second revocation writes nothing"
+    );
+    let unknown = SessionId::generate(&SystemClock, &OsRandom);
+    assert!(!repo.revoke_of_user(user.id, unknown, later).await.unwrap());
+}
+
+/// Revoking the others keeps the named session and the other users' ones, and counts what it ended.
+pub async fn revoking_the_others_keeps_one_and_counts_the_rest<R>(repo: R)
+where
+    R: SessionRepository + UserRepository,
+{
+    let user = registered(&repo).await;
+    let stranger = registered(&repo).await;
+    let current = session_of(&user);
+    let others = [session_of(&user), pending_of(&user)];
+    let ended = session_of(&user);
+    let foreign = session_of(&stranger);
+    for session in others.iter().chain([&current, &ended, &foreign]) {
+        repo.create(session, None).await.unwrap();
+    }
+    repo.revoke(ended.id, T0).await.unwrap();
+    let now = T0 + Duration::minutes(1);
+    assert_eq!(
+        repo.revoke_others(user.id, current.id, now).await.unwrap(),
+        2
+    );
+    let live = repo.live_sessions_of(user.id, now).await.unwrap();
+    assert_eq!(live.iter().map(|s| s.id).collect::<Vec<_>>(), [current.id]);
+    assert_eq!(
+        repo.live_sessions_of(stranger.id, now).await.unwrap().len(),
+        1
+    );
+    assert_eq!(
+        repo.revoke_others(user.id, current.id, now).await.unwrap(),
+        0
     );
 }

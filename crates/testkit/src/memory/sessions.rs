@@ -1,6 +1,6 @@
 //! Sessions, their refresh tokens and second-factor attempt counters.
 
-use authd_kernel::{StoreError, TokenHash, UserId};
+use authd_kernel::{Client, StoreError, TokenHash, UserId};
 use authd_session::ports::SessionRepository;
 use authd_session::{MfaStatus, RefreshRecord, Session, SessionId};
 use time::OffsetDateTime;
@@ -13,6 +13,16 @@ impl MemoryStore {
         self.tables().session(id).cloned()
     }
 
+    /// Copies of every stored session of `user`, ended ones included, oldest first.
+    pub fn sessions_of(&self, user: UserId) -> Vec<Session> {
+        self.tables()
+            .sessions
+            .iter()
+            .filter(|s| s.user_id == user)
+            .cloned()
+            .collect()
+    }
+
     /// How many refresh tokens are stored.
     pub fn refresh_count(&self) -> usize {
         self.tables().refresh.len()
@@ -20,6 +30,17 @@ impl MemoryStore {
 }
 
 impl Tables {
+    /// The sessions live at `now` that `pick` chooses.
+    fn live_mut(
+        &mut self,
+        pick: impl Fn(&Session) -> bool,
+        now: OffsetDateTime,
+    ) -> impl Iterator<Item = &mut Session> {
+        self.sessions
+            .iter_mut()
+            .filter(move |s| s.is_live(now) && pick(s))
+    }
+
     fn session(&self, id: SessionId) -> Option<&Session> {
         self.sessions.iter().find(|s| s.id == id)
     }
@@ -73,6 +94,7 @@ impl SessionRepository for MemoryStore {
         old: &TokenHash,
         new: &RefreshRecord,
         now: OffsetDateTime,
+        client: &Client,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let Some(record) = tables
@@ -86,17 +108,26 @@ impl SessionRepository for MemoryStore {
         tables.refresh.push(new.clone());
         if let Some(session) = tables.sessions.iter_mut().find(|s| s.id == new.session_id) {
             session.expires_at = new.expires_at;
+            session.last_used_at = now;
+            session.client = client.clone();
         }
         Ok(true)
     }
 
-    async fn promote(&self, id: SessionId, refresh: &RefreshRecord) -> Result<bool, StoreError> {
+    async fn promote(
+        &self,
+        id: SessionId,
+        refresh: &RefreshRecord,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let Some(session) = tables.open_pending(id) else {
             return Ok(false);
         };
         session.mfa = MfaStatus::Verified;
         session.expires_at = refresh.expires_at;
+        session.authenticated_at = now;
+        session.last_used_at = now;
         tables.refresh.push(refresh.clone());
         Ok(true)
     }
@@ -132,5 +163,69 @@ impl SessionRepository for MemoryStore {
     ) -> Result<(), StoreError> {
         self.tables().revoke_sessions_of(user, now);
         Ok(())
+    }
+
+    async fn record_authentication(
+        &self,
+        id: SessionId,
+        at: OffsetDateTime,
+        client: &Client,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some(session) = tables.live_mut(|s| s.id == id, at).next() else {
+            return Ok(false);
+        };
+        session.authenticated_at = at;
+        session.last_used_at = at;
+        session.client = client.clone();
+        Ok(true)
+    }
+
+    async fn live_sessions_of(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<Session>, StoreError> {
+        let mut live: Vec<Session> = self
+            .tables()
+            .sessions
+            .iter()
+            .filter(|s| s.user_id == user && s.is_live(now))
+            .cloned()
+            .collect();
+        live.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+        Ok(live)
+    }
+
+    async fn revoke_of_user(
+        &self,
+        user: UserId,
+        id: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let mut tables = self.tables();
+        let Some(session) = tables
+            .live_mut(|s| s.id == id && s.user_id == user, now)
+            .next()
+        else {
+            return Ok(false);
+        };
+        session.revoked_at = Some(now);
+        Ok(true)
+    }
+
+    async fn revoke_others(
+        &self,
+        user: UserId,
+        keep: SessionId,
+        now: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        let mut tables = self.tables();
+        let mut revoked = 0;
+        for session in tables.live_mut(|s| s.user_id == user && s.id != keep, now) {
+            session.revoked_at = Some(now);
+            revoked += 1;
+        }
+        Ok(revoked)
     }
 }

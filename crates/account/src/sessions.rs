@@ -1,0 +1,61 @@
+//! The sessions a user can see and end.
+
+use authd_session::{Authenticated, Session, SessionId};
+
+use crate::{AccountError, Accounts, Ports};
+
+/// A session ended by its owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// The session making the request: the caller is signed out.
+    Current,
+    /// Another of the caller's sessions.
+    Other,
+}
+
+impl<P: Ports> Accounts<P> {
+    /// The caller's live sessions (pending ones included), newest first.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn sessions_of(&self, caller: &Authenticated) -> Result<Vec<Session>, AccountError> {
+        Ok(self.domains.sessions.live_sessions(caller.user_id).await?)
+    }
+
+    /// Ends one of the caller's live sessions.
+    ///
+    /// # Errors
+    /// [`AccountError::SessionNotFound`] for an unknown id, another user's session or one already ended;
+    /// storage.
+    pub async fn revoke_session(
+        &self,
+        caller: &Authenticated,
+        id: SessionId,
+    ) -> Result<Revoked, AccountError> {
+        if !self
+            .domains
+            .sessions
+            .revoke_session(caller.user_id, id)
+            .await?
+        {
+            return Err(AccountError::SessionNotFound);
+        }
+        Ok(if id == caller.session_id {
+            Revoked::Current
+        } else {
+            Revoked::Other
+        })
+    }
+
+    /// Ends every live session of the caller but the current one; returns how many ended.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn revoke_other_sessions(&self, caller: &Authenticated) -> Result<u64, AccountError> {
+        Ok(self
+            .domains
+            .sessions
+            .revoke_other_sessions(caller.user_id, caller.session_id)
+            .await?)
+    }
+}
