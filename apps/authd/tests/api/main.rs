@@ -17,6 +17,7 @@ mod ops;
 mod passkeys;
 mod reset;
 mod security;
+mod sessions;
 mod smtp;
 
 use authd_testsupport::{browser, oauth_provider as provider};

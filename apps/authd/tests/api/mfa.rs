@@ -25,6 +25,7 @@ api_tests!(
     regenerating_recovery_codes_replaces_the_set,
     malformed_mfa_bodies_get_400,
     the_stored_secret_is_encrypted,
+    a_stolen_stale_token_cannot_enrol_totp_or_turn_it_off_until_a_code_reauthenticates,
 );
 
 /// RFC 6238 with HMAC-SHA1, 6 digits, 30-second steps, written independently of the service.
@@ -93,6 +94,18 @@ impl TestApp {
             secret,
             recovery_codes,
         }
+    }
+
+    /// Signs in with the password and a TOTP code; the full session's access token.
+    async fn login_with_code(&self, user: &Enrolled) -> String {
+        let pending = self.pending(&user.email).await;
+        let code = totp(&user.secret, self.now_unix());
+        let full = self
+            .mfa_post("/auth/mfa/verify", &pending, json!({"code": code}))
+            .await;
+        assert_eq!(full.status, StatusCode::OK, "{}", full.text);
+        self.clock.advance(Duration::seconds(30));
+        full.access_token()
     }
 
     /// Logs in with the password and returns the pending token.
@@ -578,4 +591,47 @@ async fn the_stored_secret_is_encrypted(app: TestApp) {
             .any(|w| w == user.secret.as_bytes()),
         "the base32 secret is in the row"
     );
+}
+
+async fn a_stolen_stale_token_cannot_enrol_totp_or_turn_it_off_until_a_code_reauthenticates(
+    app: TestApp,
+) {
+    let stolen = app.register(&unique_email()).await.access_token();
+    app.clock.advance(Duration::minutes(11));
+    let enrol = app.mfa_post("/auth/mfa/setup", &stolen, json!({})).await;
+    assert_eq!(
+        (enrol.status, enrol.error()),
+        (StatusCode::FORBIDDEN, "reauth_required")
+    );
+
+    let user = app.enrolled().await;
+    let token = app.login_with_code(&user).await;
+    app.clock.advance(Duration::minutes(11));
+    let code = totp(&user.secret, app.now_unix());
+    for path in [
+        "/auth/mfa/disable",
+        "/auth/mfa/recovery-codes",
+        "/auth/mfa/recovery-codes/regenerate",
+        "/auth/mfa/confirm",
+    ] {
+        let refused = app.mfa_post(path, &token, json!({"code": code})).await;
+        assert_eq!(refused.error(), "reauth_required", "{path}");
+    }
+    let wrong = app
+        .mfa_post("/auth/reauthenticate", &token, json!({"code": "000000"}))
+        .await;
+    assert_eq!(
+        (wrong.status, wrong.error()),
+        (StatusCode::UNAUTHORIZED, "invalid_code")
+    );
+    let proven = app
+        .mfa_post("/auth/reauthenticate", &token, json!({"code": code}))
+        .await;
+    assert_eq!(proven.status, StatusCode::OK, "{}", proven.text);
+    app.clock.advance(Duration::seconds(30));
+    let next = totp(&user.secret, app.now_unix());
+    let disabled = app
+        .mfa_post("/auth/mfa/disable", &token, json!({"code": next}))
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.text);
 }

@@ -29,6 +29,8 @@ api_tests!(
     unknown_and_disabled_providers_get_400,
     unlinking_keeps_the_last_way_in,
     a_user_with_mfa_lands_in_a_pending_session,
+    a_link_starts_no_session_and_needs_a_recent_one,
+    a_link_flow_whose_session_ended_links_nothing_and_signs_nobody_in,
 );
 
 /// A local provider whose GitHub identity is unique to this test (the PostgreSQL database is shared).
@@ -590,4 +592,74 @@ async fn a_user_with_mfa_lands_in_a_pending_session(app: TestApp) {
         .call(TestRequest::get().uri("/auth/validate").cookie(pending))
         .await;
     assert_eq!(refused.error(), "mfa_required");
+}
+
+async fn a_link_starts_no_session_and_needs_a_recent_one(app: TestApp) {
+    let provider = start_provider().await;
+    let app = with_providers(app, &provider).await;
+    let token = app.register(&unique_email()).await.access_token();
+    let linked = sign_in(&app, &provider, "github", Some(&token), "link").await;
+    assert_eq!(linked.status, StatusCode::FOUND, "{}", linked.text);
+    assert!(linked.cookie("access_token").is_none(), "no new session");
+    assert!(linked.cookie("refresh_token").is_none(), "no new session");
+
+    app.clock.advance(time::Duration::minutes(11));
+    let stale_link = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/google/link")
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    assert_eq!(
+        (stale_link.status, stale_link.error()),
+        (StatusCode::FORBIDDEN, "reauth_required")
+    );
+    let stale_unlink = app
+        .call(
+            TestRequest::delete()
+                .uri("/auth/providers/github")
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    assert_eq!(stale_unlink.error(), "reauth_required");
+}
+
+async fn a_link_flow_whose_session_ended_links_nothing_and_signs_nobody_in(app: TestApp) {
+    let provider = start_provider().await;
+    let app = with_providers(app, &provider).await;
+    let email = unique_email();
+    let token = app.register(&email).await.access_token();
+    let begun = begin(&app, "/auth/github/link", Some(&token)).await;
+    let logout = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/logout")
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    assert_eq!(logout.status, StatusCode::OK);
+    let code = approve(&provider, &begun).await;
+    let answer = callback(
+        &app,
+        "github",
+        code.expose(),
+        &begun.state(),
+        Some(begun.binding.clone()),
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.error()),
+        (StatusCode::BAD_REQUEST, "invalid_state")
+    );
+    assert!(answer.cookie("access_token").is_none());
+    let fresh = app.login(&email, PASSWORD).await.access_token();
+    let links = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/providers")
+                .insert_header(bearer(&fresh)),
+        )
+        .await;
+    assert_eq!(links.body, serde_json::json!([]), "nothing was linked");
 }

@@ -20,6 +20,8 @@ api_tests!(
     the_last_way_in_cannot_be_deleted,
     malformed_passkey_bodies_get_400,
     a_verified_passkey_satisfies_mfa,
+    a_stolen_stale_token_cannot_add_or_remove_a_passkey_until_a_passkey_reauthenticates,
+    another_accounts_passkey_does_not_reauthenticate,
 );
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> TestResponse {
@@ -412,4 +414,89 @@ async fn a_verified_passkey_satisfies_mfa(app: TestApp) {
     register(&app, &mut presence_only, &token, None).await;
     let (_, pending) = sign_in(&app, &mut presence_only).await;
     assert_eq!(pending.body["status"], "mfa_required", "{}", pending.text);
+}
+
+async fn a_stolen_stale_token_cannot_add_or_remove_a_passkey_until_a_passkey_reauthenticates(
+    app: TestApp,
+) {
+    let token = app.register(&unique_email()).await.access_token();
+    let mut device = browser(true);
+    let first = register(&app, &mut device, &token, Some("Laptop")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    let passkey_id = first.body["id"].as_str().unwrap().to_owned();
+
+    // The attacker's copy of the bearer token, eleven minutes on: no new credential, no removal.
+    app.clock.advance(Duration::minutes(11));
+    let challenge = post(
+        &app,
+        "/auth/passkeys/register-challenge",
+        Some(&token),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        challenge.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        challenge.text
+    );
+    assert_eq!(challenge.error(), "reauth_required");
+    let answer = post(
+        &app,
+        "/auth/passkeys/register",
+        Some(&token),
+        json!({"id": "x"}),
+    )
+    .await;
+    assert_eq!(answer.error(), "reauth_required");
+    let removal = app
+        .call(
+            TestRequest::delete()
+                .uri(&format!("/auth/passkeys/{passkey_id}"))
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    assert_eq!(removal.error(), "reauth_required");
+
+    // The owner proves the passkey again; then adding one works.
+    let assertion = asserted_on(&app, &mut device, json!({})).await;
+    let proven = post(
+        &app,
+        "/auth/reauthenticate",
+        Some(&token),
+        json!({"passkey": assertion}),
+    )
+    .await;
+    assert_eq!(proven.status, StatusCode::OK, "{}", proven.text);
+    let mut second_device = browser(true);
+    let added = register(&app, &mut second_device, &token, Some("Phone")).await;
+    assert_eq!(added.status, StatusCode::OK, "{}", added.text);
+}
+
+async fn another_accounts_passkey_does_not_reauthenticate(app: TestApp) {
+    let victim = app.register(&unique_email()).await.access_token();
+    let attacker = app.register(&unique_email()).await.access_token();
+    let mut attackers_device = browser(true);
+    register(&app, &mut attackers_device, &attacker, None).await;
+    app.clock.advance(Duration::minutes(11));
+    let assertion = asserted_on(&app, &mut attackers_device, json!({})).await;
+    let refused = post(
+        &app,
+        "/auth/reauthenticate",
+        Some(&victim),
+        json!({"passkey": assertion}),
+    )
+    .await;
+    assert_eq!(
+        (refused.status, refused.error()),
+        (StatusCode::UNAUTHORIZED, "passkey_refused")
+    );
+    let still_stale = post(
+        &app,
+        "/auth/passkeys/register-challenge",
+        Some(&victim),
+        json!({}),
+    )
+    .await;
+    assert_eq!(still_stale.error(), "reauth_required");
 }
