@@ -1,5 +1,6 @@
 //! The sessions a user can see and end.
 
+use authd_kernel::{Secret, UserId};
 use authd_session::{Authenticated, Session, SessionId};
 
 use crate::{AccountError, Accounts, Ports};
@@ -40,6 +41,7 @@ impl<P: Ports> Accounts<P> {
         {
             return Err(AccountError::SessionNotFound);
         }
+        self.forget_ceremonies_of(caller.user_id).await?;
         Ok(if id == caller.session_id {
             Revoked::Current
         } else {
@@ -52,10 +54,35 @@ impl<P: Ports> Accounts<P> {
     /// # Errors
     /// Storage.
     pub async fn revoke_other_sessions(&self, caller: &Authenticated) -> Result<u64, AccountError> {
-        Ok(self
+        let revoked = self
             .domains
             .sessions
             .revoke_other_sessions(caller.user_id, caller.session_id)
-            .await?)
+            .await?;
+        self.forget_ceremonies_of(caller.user_id).await?;
+        Ok(revoked)
+    }
+
+    /// Sets a new password with an emailed reset token: every session of the account ends, and with them
+    /// its link flows and passkey registrations in flight. Returns whose password changed.
+    ///
+    /// # Errors
+    /// The identity domain's reset errors (weak password, unknown/used/expired token, busy hasher), storage.
+    pub async fn reset_password(
+        &self,
+        token: &Secret,
+        new_password: Secret,
+    ) -> Result<UserId, AccountError> {
+        let user = self.domains.resets.reset(token, new_password).await?;
+        self.forget_ceremonies_of(user).await?;
+        Ok(user)
+    }
+
+    /// Drops what a user began in sessions that ended: link flows (bound to a session already, so this is
+    /// housekeeping) and passkey registrations (which a new session would not finish).
+    pub(crate) async fn forget_ceremonies_of(&self, user: UserId) -> Result<(), AccountError> {
+        self.domains.oauth.forget_link_flows(user).await?;
+        self.domains.passkeys.forget_registrations(user).await?;
+        Ok(())
     }
 }

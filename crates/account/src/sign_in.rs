@@ -185,7 +185,8 @@ impl<P: Ports> Accounts<P> {
         Ok(FullSession { user, tokens })
     }
 
-    /// Ends the session either token names (the access token wins); nothing to end is fine.
+    /// Ends the session either token names (the access token wins), and the user's link flows and
+    /// passkey registrations in flight; nothing to end is fine.
     ///
     /// # Errors
     /// Storage.
@@ -194,11 +195,15 @@ impl<P: Ports> Accounts<P> {
         access_token: Option<&str>,
         refresh_token: Option<&Secret>,
     ) -> Result<(), AccountError> {
-        Ok(self
+        let ended = self
             .domains
             .sessions
             .logout(access_token, refresh_token)
-            .await?)
+            .await?;
+        match ended {
+            Some(user) => self.forget_ceremonies_of(user).await,
+            None => Ok(()),
+        }
     }
 
     /// The session a first factor earns: full when that factor was also a second one or the user has no

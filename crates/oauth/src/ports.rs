@@ -42,6 +42,15 @@ pub trait IdentityProvider: Send + Sync {
 
 /// Storage of pending authorizations and linked identities.
 pub trait OAuthRepository: Send + Sync {
+    /// Deletes the pending link flows of `user` (its sessions ended); sign-in flows are nobody's.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn drop_link_flows_of(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Stores a pending authorization.
     ///
     /// # Errors

@@ -322,6 +322,14 @@ where
         Ok(user)
     }
 
+    /// Forgets the user's link flows in flight: their sessions ended.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn forget_link_flows(&self, user: UserId) -> Result<(), OAuthError> {
+        Ok(self.repo.drop_link_flows_of(user).await?)
+    }
+
     /// Detaches a provider, unless it is the account's last way in.
     ///
     /// # Errors

@@ -68,6 +68,15 @@ pub trait RelyingParty: Send + Sync {
 
 /// Storage of passkeys and of ceremonies in flight.
 pub trait PasskeyRepository: Send + Sync {
+    /// Deletes the registration ceremonies in flight for `user` (its sessions ended).
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn drop_registrations_of(
+        &self,
+        user: UserId,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
     /// Stores a ceremony until its answer.
     ///
     /// # Errors

@@ -150,6 +150,14 @@ where
         })
     }
 
+    /// Forgets the user's registrations in flight: their sessions ended.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn forget_registrations(&self, user: UserId) -> Result<(), PasskeyError> {
+        Ok(self.repo.drop_registrations_of(user).await?)
+    }
+
     /// The user's passkeys.
     ///
     /// # Errors

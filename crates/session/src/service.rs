@@ -273,8 +273,8 @@ where
         }
     }
 
-    /// Ends the session named by the access token, or else by the refresh token. Unknown or invalid tokens
-    /// are ignored: logging out is idempotent.
+    /// Ends the session named by the access token, or else by the refresh token, and says whose it was.
+    /// Unknown or invalid tokens are ignored: logging out is idempotent.
     ///
     /// # Errors
     /// A storage failure.
@@ -282,24 +282,24 @@ where
         &self,
         access_token: Option<&str>,
         refresh_token: Option<&Secret>,
-    ) -> Result<(), SessionError> {
+    ) -> Result<Option<UserId>, SessionError> {
         let now = self.clock.now();
         let from_access = access_token
             .and_then(|t| self.keys.verifier().verify(t, now).ok())
-            .map(|c| c.session_id);
+            .map(|c| (c.session_id, c.user_id));
         let session = match (from_access, refresh_token) {
-            (Some(id), _) => Some(id),
+            (Some(named), _) => Some(named),
             (None, Some(refresh)) => self
                 .sessions
                 .find_refresh(&TokenHash::of(refresh.expose()))
                 .await?
-                .map(|(r, _)| r.session_id),
+                .map(|(_, session)| (session.id, session.user_id)),
             (None, None) => None,
         };
-        if let Some(id) = session {
+        if let Some((id, _)) = session {
             self.sessions.revoke(id, now).await?;
         }
-        Ok(())
+        Ok(session.map(|(_, user)| user))
     }
 
     /// Completes the second factor of a pending session: the session becomes verified and gets its first

@@ -117,6 +117,19 @@ impl LinkRow {
 }
 
 impl OAuthRepository for Store {
+    async fn drop_link_flows_of(&self, user: UserId) -> Result<(), StoreError> {
+        let user = user.to_string();
+        with_conn!(self, |conn| {
+            diesel::delete(
+                oauth_authorizations::table.filter(oauth_authorizations::link_user_id.eq(&user)),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(())
+    }
+
     async fn save_authorization(&self, pending: &PendingAuthorization) -> Result<(), StoreError> {
         let row = PendingRow::from_domain(pending);
         with_conn!(self, |conn| {

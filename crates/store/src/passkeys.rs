@@ -74,21 +74,26 @@ struct CeremonyRow {
     expires_at: PrimitiveDateTime,
 }
 
+/// The stored `kind` of a registration ceremony (which also stores its user).
+const REGISTRATION: &str = "registration";
+/// The stored `kind` of a sign-in ceremony.
+const AUTHENTICATION: &str = "authentication";
+
 /// The stored `kind` column of a ceremony.
 const fn kind_of(purpose: CeremonyPurpose) -> &'static str {
     match purpose {
-        CeremonyPurpose::Registration(_) => "registration",
-        CeremonyPurpose::Authentication => "authentication",
+        CeremonyPurpose::Registration(_) => REGISTRATION,
+        CeremonyPurpose::Authentication => AUTHENTICATION,
     }
 }
 
 impl CeremonyRow {
     fn purpose(&self) -> Result<CeremonyPurpose, StoreError> {
         match (self.kind.as_str(), self.user_id.as_deref()) {
-            ("registration", Some(user)) => Ok(CeremonyPurpose::Registration(UserId::from_uuid(
+            (REGISTRATION, Some(user)) => Ok(CeremonyPurpose::Registration(UserId::from_uuid(
                 uuid(user)?,
             ))),
-            ("authentication", None) => Ok(CeremonyPurpose::Authentication),
+            (AUTHENTICATION, None) => Ok(CeremonyPurpose::Authentication),
             (kind, user) => Err(StoreError::message(format!(
                 "inconsistent ceremony: kind {kind:?}, user {user:?}"
             ))),
@@ -107,6 +112,21 @@ impl CeremonyRow {
 }
 
 impl PasskeyRepository for Store {
+    async fn drop_registrations_of(&self, user: UserId) -> Result<(), StoreError> {
+        let user = user.to_string();
+        with_conn!(self, |conn| {
+            diesel::delete(
+                webauthn_ceremonies::table
+                    .filter(webauthn_ceremonies::user_id.eq(&user))
+                    .filter(webauthn_ceremonies::kind.eq(REGISTRATION)),
+            )
+            .execute(conn)
+            .await
+            .map_err(db_error)
+        })?;
+        Ok(())
+    }
+
     async fn save_ceremony(&self, ceremony: &CeremonyRecord) -> Result<(), StoreError> {
         let row = CeremonyRow {
             challenge: ceremony.challenge.clone(),

@@ -82,8 +82,7 @@ pub async fn reset_password(
     } = body.0;
     let user_id = state
         .accounts
-        .resets()
-        .reset(&token.into_secret(), new_password.into_secret())
+        .reset_password(&token.into_secret(), new_password.into_secret())
         .await?;
     tracing::info!(user_id = %user_id, "password reset; every session revoked");
     Ok(no_store(StatusCode::OK).json(StatusResponse {

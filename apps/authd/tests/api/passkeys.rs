@@ -22,6 +22,7 @@ api_tests!(
     a_verified_passkey_satisfies_mfa,
     a_stolen_stale_token_cannot_add_or_remove_a_passkey_until_a_passkey_reauthenticates,
     another_accounts_passkey_does_not_reauthenticate,
+    a_registration_begun_in_a_session_that_ended_cannot_be_finished_in_another,
 );
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> TestResponse {
@@ -499,4 +500,35 @@ async fn another_accounts_passkey_does_not_reauthenticate(app: TestApp) {
     )
     .await;
     assert_eq!(still_stale.error(), "reauth_required");
+}
+
+async fn a_registration_begun_in_a_session_that_ended_cannot_be_finished_in_another(app: TestApp) {
+    let email = unique_email();
+    let first = app.register(&email).await.access_token();
+    let mut device = browser(true);
+    let answer = created_on(&app, &mut device, &first, FRONTEND).await;
+    let logout = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/logout")
+                .insert_header(bearer(&first)),
+        )
+        .await;
+    assert_eq!(logout.status, StatusCode::OK);
+    let second = app.login(&email, PASSWORD).await.access_token();
+    let refused = post(&app, "/auth/passkeys/register", Some(&second), answer).await;
+    assert_eq!(
+        (refused.status, refused.error()),
+        (StatusCode::BAD_REQUEST, "invalid_passkey"),
+        "{}",
+        refused.text
+    );
+    let listed = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/passkeys")
+                .insert_header(bearer(&second)),
+        )
+        .await;
+    assert_eq!(listed.body, json!([]));
 }

@@ -82,6 +82,7 @@ macro_rules! for_each_contract_suite {
             an_identity_links_to_one_account_and_an_account_to_one_identity_per_provider,
             a_provider_sign_up_creates_account_workspace_and_link_together_or_not_at_all,
             links_are_listed_oldest_first_and_unlinking_removes_only_that_provider,
+            a_users_link_flows_are_dropped_and_nothing_else,
         );
         $runner!(counters, shared:
             hits_count_within_a_window_and_restart_after_it,
@@ -98,6 +99,7 @@ macro_rules! for_each_contract_suite {
             a_credential_is_registered_once,
             a_use_is_recorded_only_over_the_state_it_was_verified_against,
             a_passkey_is_deleted_by_its_owner_only,
+            a_users_registrations_are_dropped_and_nothing_else,
         );
     };
 }

@@ -234,3 +234,39 @@ where
     assert!(!repo.unlink(bob.id, ProviderKind::Google).await.unwrap());
     assert_eq!(repo.links_of(ada.id).await.unwrap().len(), 1);
 }
+
+/// Dropping a user's link flows leaves other users' and sign-in flows alone.
+pub async fn a_users_link_flows_are_dropped_and_nothing_else<R>(repo: R)
+where
+    R: OAuthRepository + UserRepository + SessionRepository,
+{
+    let (ada, eve) = (registered(&repo).await, registered(&repo).await);
+    let (adas, eves) = (session_of(&ada), session_of(&eve));
+    repo.create(&adas, None).await.unwrap();
+    repo.create(&eves, None).await.unwrap();
+    let adas_flow = pending(Some((&ada, adas.id)));
+    let eves_flow = pending(Some((&eve, eves.id)));
+    let sign_in = pending(None);
+    for flow in [&adas_flow, &eves_flow, &sign_in] {
+        repo.save_authorization(flow).await.unwrap();
+    }
+    repo.drop_link_flows_of(ada.id).await.unwrap();
+    assert!(
+        repo.take_authorization(&adas_flow.state_hash)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        repo.take_authorization(&eves_flow.state_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        repo.take_authorization(&sign_in.state_hash)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

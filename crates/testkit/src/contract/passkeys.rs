@@ -206,3 +206,26 @@ where
             .is_none()
     );
 }
+
+/// Dropping a user's registrations leaves sign-in ceremonies and other users' registrations alone.
+pub async fn a_users_registrations_are_dropped_and_nothing_else<R>(repo: R)
+where
+    R: PasskeyRepository + UserRepository,
+{
+    let (ada, eve) = (registered(&repo).await, registered(&repo).await);
+    let adas = ceremony(CeremonyPurpose::Registration(ada.id));
+    let eves = ceremony(CeremonyPurpose::Registration(eve.id));
+    let login = ceremony(CeremonyPurpose::Authentication);
+    for c in [&adas, &eves, &login] {
+        repo.save_ceremony(c).await.unwrap();
+    }
+    repo.drop_registrations_of(ada.id).await.unwrap();
+    assert!(repo.take_ceremony(&adas.challenge).await.unwrap().is_none());
+    assert!(repo.take_ceremony(&eves.challenge).await.unwrap().is_some());
+    assert!(
+        repo.take_ceremony(&login.challenge)
+            .await
+            .unwrap()
+            .is_some()
+    );
+}

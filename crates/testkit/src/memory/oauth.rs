@@ -3,7 +3,7 @@
 use authd_identity::{IdentityError, NewWorkspace, User};
 use authd_kernel::{StoreError, TokenHash, UserId};
 use authd_oauth::ports::OAuthRepository;
-use authd_oauth::{LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind};
+use authd_oauth::{FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind};
 
 use super::{MemoryStore, Tables};
 
@@ -17,6 +17,13 @@ impl Tables {
 }
 
 impl OAuthRepository for MemoryStore {
+    async fn drop_link_flows_of(&self, user: UserId) -> Result<(), StoreError> {
+        self.tables().authorizations.retain(
+            |p| !matches!(p.purpose, FlowPurpose::Link { user: owner, .. } if owner == user),
+        );
+        Ok(())
+    }
+
     async fn save_authorization(&self, pending: &PendingAuthorization) -> Result<(), StoreError> {
         self.tables().authorizations.push(pending.clone());
         Ok(())

@@ -3,12 +3,21 @@
 
 use authd_kernel::{StoreError, UserId};
 use authd_passkey::ports::PasskeyRepository;
-use authd_passkey::{CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey};
+use authd_passkey::{
+    CeremonyPurpose, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
+};
 use time::OffsetDateTime;
 
 use super::MemoryStore;
 
 impl PasskeyRepository for MemoryStore {
+    async fn drop_registrations_of(&self, user: UserId) -> Result<(), StoreError> {
+        self.tables()
+            .ceremonies
+            .retain(|c| c.purpose != CeremonyPurpose::Registration(user));
+        Ok(())
+    }
+
     async fn save_ceremony(&self, ceremony: &CeremonyRecord) -> Result<(), StoreError> {
         let mut tables = self.tables();
         // The challenge is the store's primary key.
