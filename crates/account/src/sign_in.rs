@@ -39,8 +39,8 @@ pub struct PendingSession {
 /// What a provider flow's callback did.
 #[derive(Debug)]
 pub enum ProviderCallback {
-    /// A sign-in or sign-up.
-    SignedIn(ProviderSignIn),
+    /// A sign-in or sign-up (boxed: it carries the user and tokens, the link outcome only ids).
+    SignedIn(Box<ProviderSignIn>),
     /// The identity was linked to the account of the (still live) session that began the flow.
     Linked {
         /// Whose account.
@@ -157,13 +157,13 @@ impl<P: Ports> Accounts<P> {
             });
         }
         let done = oauth.finish(flow, reply, state).await?;
-        Ok(ProviderCallback::SignedIn(ProviderSignIn {
+        Ok(ProviderCallback::SignedIn(Box::new(ProviderSignIn {
             sign_in: self
                 .start_session(done.user, FirstFactor::Provider, client)
                 .await?,
             redirect_to: done.redirect_to,
             created: done.created,
-        }))
+        })))
     }
 
     /// Exchanges a refresh token for a new pair (rotation; a reused token revokes its session).

@@ -231,7 +231,7 @@ impl World {
             .begin_sign_in(ProviderKind::GitHub, Some("/welcome")))
         .unwrap();
         match self.provider_callback(identity, &begun)? {
-            ProviderCallback::SignedIn(done) => Ok(done),
+            ProviderCallback::SignedIn(done) => Ok(*done),
             ProviderCallback::Linked { .. } => panic!("a sign-in flow linked"),
         }
     }
