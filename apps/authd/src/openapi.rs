@@ -5,7 +5,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{mfa, native, oauth, ops, passkeys, reset, sessions};
+use crate::routes::{events, mfa, native, oauth, ops, passkeys, reset, sessions};
 
 /// authd's API.
 #[derive(Debug, OpenApi)]
@@ -21,6 +21,7 @@ use crate::routes::{mfa, native, oauth, ops, passkeys, reset, sessions};
         sessions::list,
         sessions::revoke,
         sessions::revoke_others,
+        events::list,
         mfa::setup,
         mfa::confirm,
         mfa::verify,

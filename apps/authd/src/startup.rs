@@ -9,7 +9,7 @@ use actix_web::error::{PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::middleware::{DefaultHeaders, from_fn};
 use actix_web::{App, HttpServer, web};
-use authd_account::{Accounts, Domains, Throttle};
+use authd_account::{Accounts, Domains, Parts, Throttle};
 use authd_identity::{IdentityService, PasswordResetService, ResetPolicy, ScryptHasher};
 use authd_kernel::{Clock, OsRandom, SealingKey, Secret, StoreError, SystemClock};
 use authd_mfa::{MfaPolicy, MfaService, SecretCipher};
@@ -126,7 +126,14 @@ pub async fn build_state(
         clock.clone(),
     );
     let state = AppState {
-        accounts: Accounts::new(domains, throttle, settings.security.policy(), clock),
+        accounts: Accounts::new(Parts {
+            domains,
+            throttle,
+            policy: settings.security.policy(),
+            log: store.clone(),
+            clock,
+            random: OsRandom,
+        }),
         outbox,
         web: WebSettings {
             secure_cookies: settings.cookies.secure,
@@ -245,7 +252,11 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     let (state, worker) = build_state(&settings, clock.clone()).await?;
     let state = web::Data::new(state);
     background::spawn(worker.run(Shutdown::default()));
-    spawn_purger(state.store.clone(), clock);
+    spawn_purger(
+        state.store.clone(),
+        clock,
+        settings.security.event_retention(),
+    );
     let bind = settings.server.bind;
     let mut server = HttpServer::new({
         let state = state.clone();
@@ -259,13 +270,21 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// Every quarter hour, deletes rows that expired long ago. Safe on every instance at once.
-fn spawn_purger(store: Store, clock: AppClock) {
+/// Every quarter hour, deletes rows that expired long ago and security events past their retention. Safe on
+/// every instance at once.
+fn spawn_purger(store: Store, clock: AppClock, event_retention: Duration) {
     background::spawn(async move {
         let mut interval = tokio::time::interval(StdDuration::from_secs(15 * 60));
         loop {
             interval.tick().await;
-            match store.purge_expired(clock.now()).await {
+            let now = clock.now();
+            let purged = async {
+                Ok::<_, StoreError>(
+                    store.purge_expired(now).await?
+                        + store.purge_events_before(now - event_retention).await?,
+                )
+            };
+            match purged.await {
                 Ok(removed) => tracing::debug!(removed, "purged expired rows"),
                 Err(err) => tracing::warn!(error = %err, "purging expired rows failed"),
             }

@@ -28,6 +28,7 @@ impl Ports for Wired {
     type OAuth = Store;
     type Passkeys = Store;
     type Counters = Store;
+    type Log = Store;
     type Hasher = BoundedHasher;
     type Clock = AppClock;
     type Random = OsRandom;

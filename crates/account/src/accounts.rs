@@ -7,7 +7,7 @@ use authd_identity::ports::{
     LoginMethodRepository, PasswordHasher, PasswordResetRepository, UserRepository,
 };
 use authd_identity::{IdentityService, PasswordResetService, Profile};
-use authd_kernel::{Clock, Random, UserId};
+use authd_kernel::{Client, Clock, DetailValue, EventKind, Random, SecurityEvent, UserId};
 use authd_mfa::ports::MfaRepository;
 use authd_mfa::{MfaService, SetupOutput};
 use authd_oauth::OAuthService;
@@ -19,7 +19,7 @@ use authd_session::{Authenticated, SessionError, SessionService};
 use time::Duration;
 
 use crate::AccountError;
-use crate::ports::RateLimiter;
+use crate::ports::{RateLimiter, SecurityLog};
 use crate::throttle::Throttle;
 
 /// Which adapter fills each port. One type names them all, so the application takes one type parameter:
@@ -37,6 +37,8 @@ pub trait Ports: Clone + fmt::Debug + Send + Sync + 'static {
     type Passkeys: PasskeyRepository + LoginMethodRepository + Clone + fmt::Debug;
     /// The throttle's counters.
     type Counters: RateLimiter + Clone + fmt::Debug;
+    /// The security log.
+    type Log: SecurityLog + Clone + fmt::Debug;
     /// Password hashing.
     type Hasher: PasswordHasher + Clone + fmt::Debug;
     /// The clock.
@@ -115,28 +117,70 @@ impl Default for AccountPolicy {
     }
 }
 
+/// What [`Accounts::new`] is made of.
+#[derive(Debug)]
+pub struct Parts<P: Ports> {
+    /// The domain services.
+    pub domains: Domains<P>,
+    /// The throttling policy over its counters.
+    pub throttle: Throttle<P::Counters, P::Clock>,
+    /// This layer's configured rules.
+    pub policy: AccountPolicy,
+    /// The security log.
+    pub log: P::Log,
+    /// The clock.
+    pub clock: P::Clock,
+    /// Randomness (event ids).
+    pub random: P::Random,
+}
+
 /// The application: every use case a request makes, in one place.
 #[derive(Debug, Clone)]
 pub struct Accounts<P: Ports> {
     pub(crate) domains: Domains<P>,
     pub(crate) throttle: Throttle<P::Counters, P::Clock>,
     pub(crate) policy: AccountPolicy,
+    pub(crate) log: P::Log,
     pub(crate) clock: P::Clock,
+    pub(crate) random: P::Random,
 }
 
 impl<P: Ports> Accounts<P> {
     /// The application over its domains and throttle.
-    pub fn new(
-        domains: Domains<P>,
-        throttle: Throttle<P::Counters, P::Clock>,
-        policy: AccountPolicy,
-        clock: P::Clock,
-    ) -> Self {
+    pub fn new(parts: Parts<P>) -> Self {
+        let Parts {
+            domains,
+            throttle,
+            policy,
+            log,
+            clock,
+            random,
+        } = parts;
         Self {
             domains,
             throttle,
             policy,
+            log,
             clock,
+            random,
+        }
+    }
+
+    /// Records an event that goes with no other write (a refusal); a failure to record is logged, not
+    /// surfaced: the refusal stands either way.
+    pub(crate) async fn record(
+        &self,
+        kind: EventKind,
+        user: UserId,
+        client: &Client,
+        detail: &[(&'static str, DetailValue)],
+    ) {
+        let mut event = SecurityEvent::new(kind, user, client, &self.clock, &self.random);
+        for (key, value) in detail {
+            event = event.with(key, value.clone());
+        }
+        if let Err(err) = self.log.record(&event).await {
+            tracing::warn!(error = %err, kind = kind.as_str(), "could not record a security event");
         }
     }
 

@@ -21,12 +21,12 @@ mod sign_in;
 mod step_up;
 mod throttle;
 
-pub use accounts::{AccountPolicy, Accounts, Domains, Ports};
+pub use accounts::{AccountPolicy, Accounts, Domains, Parts, Ports};
 pub use delivery::{DeliveryPolicy, EmailDelivery, LEASE, MAX_BACKOFF, backoff};
 pub use error::AccountError;
 pub use reset::ResetEmail;
 pub use second_factor::{PENDING_SESSION_ATTEMPTS, SecondFactor};
-pub use sessions::Revoked;
+pub use sessions::{EventPage, Revoked};
 pub use sign_in::{FullSession, PendingSession, ProviderCallback, ProviderSignIn, SignIn};
 pub use step_up::Proof;
 pub use throttle::{Limit, Throttle, ThrottlePolicy};

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use authd_identity::OutgoingEmail;
-use authd_kernel::StoreError;
+use authd_kernel::{EventId, SecurityEvent, StoreError, UserId};
 use time::{Duration, OffsetDateTime};
 
 /// A bucket's state in its current fixed window.
@@ -97,4 +97,35 @@ pub trait Outbox: Send + Sync {
         next_attempt_at: OffsetDateTime,
         reason: &str,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// A position in a user's security log: events strictly older than it come next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventCursor {
+    /// The time of the last event seen.
+    pub at: OffsetDateTime,
+    /// Its id (events at the same time are ordered by id).
+    pub id: EventId,
+}
+
+/// The security log: events written with the changes they record (by the repositories), events that
+/// record no change (a failed sign-in), and the user's view of it.
+pub trait SecurityLog: Send + Sync {
+    /// Records an event that goes with no other write.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn record(&self, event: &SecurityEvent) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Up to `limit` of `user`'s events, newest first (by time, then id), strictly before `before` when
+    /// given. MUST return only `user`'s events, whatever the cursor.
+    ///
+    /// # Errors
+    /// A storage failure.
+    fn events_of(
+        &self,
+        user: UserId,
+        before: Option<EventCursor>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<SecurityEvent>, StoreError>> + Send;
 }

@@ -2,7 +2,7 @@
 //! before its code is checked (per pending session, and per user across sessions), promoted after a right
 //! code, revoked after the fifth wrong one. And turning MFA off, which is guessed at like a sign-in.
 
-use authd_kernel::UserId;
+use authd_kernel::{Client, EventKind, UserId};
 use authd_mfa::MfaError;
 use authd_session::{Authenticated, MfaStatus, SessionError};
 
@@ -37,6 +37,7 @@ impl<P: Ports> Accounts<P> {
         &self,
         caller: Authenticated,
         factor: SecondFactor<'_>,
+        client: &Client,
     ) -> Result<FullSession, AccountError> {
         if caller.mfa != MfaStatus::Pending {
             return Err(AccountError::SecondFactorNotPending);
@@ -51,6 +52,8 @@ impl<P: Ports> Accounts<P> {
         match self.check_second_factor(caller.user_id, factor).await {
             Ok(()) => {}
             Err(MfaError::InvalidCode) => {
+                self.record(EventKind::MfaFailed, caller.user_id, client, &[])
+                    .await;
                 sessions.fail_mfa_attempt(attempt).await?;
                 return Err(AccountError::InvalidSecondFactor);
             }

@@ -1,6 +1,8 @@
 //! The sessions a user can see and end.
 
-use authd_kernel::{Secret, UserId};
+use authd_kernel::{Client, Secret, SecurityEvent, UserId};
+
+use crate::ports::{EventCursor, SecurityLog as _};
 use authd_session::{Authenticated, Session, SessionId};
 
 use crate::{AccountError, Accounts, Ports};
@@ -32,11 +34,12 @@ impl<P: Ports> Accounts<P> {
         &self,
         caller: &Authenticated,
         id: SessionId,
+        client: &Client,
     ) -> Result<Revoked, AccountError> {
         if !self
             .domains
             .sessions
-            .revoke_session(caller.user_id, id)
+            .revoke_session(caller.user_id, id, client)
             .await?
         {
             return Err(AccountError::SessionNotFound);
@@ -53,11 +56,15 @@ impl<P: Ports> Accounts<P> {
     ///
     /// # Errors
     /// Storage.
-    pub async fn revoke_other_sessions(&self, caller: &Authenticated) -> Result<u64, AccountError> {
+    pub async fn revoke_other_sessions(
+        &self,
+        caller: &Authenticated,
+        client: &Client,
+    ) -> Result<u64, AccountError> {
         let revoked = self
             .domains
             .sessions
-            .revoke_other_sessions(caller.user_id, caller.session_id)
+            .revoke_other_sessions(caller.user_id, caller.session_id, client)
             .await?;
         self.forget_ceremonies_of(caller.user_id).await?;
         Ok(revoked)
@@ -84,5 +91,39 @@ impl<P: Ports> Accounts<P> {
         self.domains.oauth.forget_link_flows(user).await?;
         self.domains.passkeys.forget_registrations(user).await?;
         Ok(())
+    }
+}
+
+/// A page of the security log and where the next one starts.
+#[derive(Debug)]
+pub struct EventPage {
+    /// Newest first.
+    pub events: Vec<SecurityEvent>,
+    /// The position after the last of them, when there may be more.
+    pub next: Option<EventCursor>,
+}
+
+impl<P: Ports> Accounts<P> {
+    /// Up to `limit` of the caller's events, newest first, strictly before `before`.
+    ///
+    /// # Errors
+    /// Storage.
+    pub async fn events_of(
+        &self,
+        caller: &Authenticated,
+        before: Option<EventCursor>,
+        limit: usize,
+    ) -> Result<EventPage, AccountError> {
+        // One more than asked says whether there is a next page without a second query.
+        let mut events = self
+            .log
+            .events_of(caller.user_id, before, limit + 1)
+            .await?;
+        let more = events.len() > limit;
+        events.truncate(limit);
+        let next = more
+            .then(|| events.last().map(|e| EventCursor { at: e.at, id: e.id }))
+            .flatten();
+        Ok(EventPage { events, next })
     }
 }

@@ -1,11 +1,11 @@
 //! Signing in: a first factor (password, provider, passkey) earns a full session, or a pending one when the
 //! user owes a second factor; signing up, refreshing and signing out.
 
-use authd_identity::{Registration, User};
-use authd_kernel::{Client, Secret, UserId};
+use authd_identity::{IdentityError, Registration, User};
+use authd_kernel::{Client, DetailValue, EventKind, Secret, UserId};
 use authd_oauth::{FlowPurpose, OAuthError, ProviderKind, ProviderReply, RedirectPath};
 use authd_passkey::PasskeyError;
-use authd_session::{PendingTokens, SessionError, SessionTokens};
+use authd_session::{PendingTokens, SessionError, SessionTokens, SignInMethod};
 
 use crate::{AccountError, Accounts, Ports};
 
@@ -65,11 +65,22 @@ pub struct ProviderSignIn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum FirstFactor {
     Password,
-    Provider,
+    Provider(ProviderKind),
     /// A passkey the authenticator unlocked with a PIN or biometrics is two factors at once.
     Passkey {
         user_verified: bool,
     },
+}
+
+impl FirstFactor {
+    const fn method(self) -> SignInMethod {
+        match self {
+            Self::Password => SignInMethod::Password,
+            Self::Provider(ProviderKind::GitHub) => SignInMethod::GitHub,
+            Self::Provider(ProviderKind::Google) => SignInMethod::Google,
+            Self::Passkey { .. } => SignInMethod::Passkey,
+        }
+    }
 }
 
 impl<P: Ports> Accounts<P> {
@@ -86,7 +97,7 @@ impl<P: Ports> Accounts<P> {
         let tokens = self
             .domains
             .sessions
-            .start_single_factor(user.id, client)
+            .start_single_factor(user.id, client, SignInMethod::Password)
             .await?;
         Ok(FullSession { user, tokens })
     }
@@ -102,7 +113,14 @@ impl<P: Ports> Accounts<P> {
         client: &Client,
     ) -> Result<SignIn, AccountError> {
         self.throttle.before_login(client.ip, email).await?;
-        let user = self.domains.identity.login(email, password).await?;
+        let user = match self.domains.identity.login(email, password).await {
+            Ok(user) => user,
+            Err(IdentityError::InvalidCredentials) => {
+                self.record_failed_password(email, client).await?;
+                return Err(IdentityError::InvalidCredentials.into());
+            }
+            Err(err) => return Err(err.into()),
+        };
         self.throttle.after_login(email).await?;
         self.start_session(user, FirstFactor::Password, client)
             .await
@@ -159,7 +177,7 @@ impl<P: Ports> Accounts<P> {
         let done = oauth.finish(flow, reply, state).await?;
         Ok(ProviderCallback::SignedIn(Box::new(ProviderSignIn {
             sign_in: self
-                .start_session(done.user, FirstFactor::Provider, client)
+                .start_session(done.user, FirstFactor::Provider(provider), client)
                 .await?,
             redirect_to: done.redirect_to,
             created: done.created,
@@ -194,11 +212,12 @@ impl<P: Ports> Accounts<P> {
         &self,
         access_token: Option<&str>,
         refresh_token: Option<&Secret>,
+        client: &Client,
     ) -> Result<(), AccountError> {
         let ended = self
             .domains
             .sessions
-            .logout(access_token, refresh_token)
+            .logout(access_token, refresh_token, client)
             .await?;
         match ended {
             Some(user) => self.forget_ceremonies_of(user).await,
@@ -223,14 +242,31 @@ impl<P: Ports> Accounts<P> {
             let tokens = sessions.start_verified(user.id, client).await?;
             return Ok(SignIn::Complete(FullSession { user, tokens }));
         }
+        let method = factor.method();
         if self.domains.mfa.is_enabled(user.id).await? {
-            let tokens = sessions.start_pending(user.id, client).await?;
+            let tokens = sessions.start_pending(user.id, client, method).await?;
             return Ok(SignIn::SecondFactorRequired(PendingSession {
                 user,
                 tokens,
             }));
         }
-        let tokens = sessions.start_single_factor(user.id, client).await?;
+        let tokens = sessions
+            .start_single_factor(user.id, client, method)
+            .await?;
         Ok(SignIn::Complete(FullSession { user, tokens }))
+    }
+
+    /// A wrong password for an existing account goes in its log (an unknown email has no log).
+    async fn record_failed_password(
+        &self,
+        email: &str,
+        client: &Client,
+    ) -> Result<(), AccountError> {
+        if let Some(account) = self.domains.identity.account_by_email(email).await? {
+            let detail = [("method", DetailValue::Text("password".into()))];
+            self.record(EventKind::SignInFailed, account.id, client, &detail)
+                .await;
+        }
+        Ok(())
     }
 }

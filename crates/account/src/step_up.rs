@@ -4,7 +4,7 @@
 //! every attempt counts toward the account's login limit.
 
 use authd_identity::User;
-use authd_kernel::{Client, Clock as _, Secret};
+use authd_kernel::{Client, Clock as _, DetailValue, EventKind, Secret};
 use authd_passkey::PasskeyError;
 use authd_session::{Authenticated, SessionError};
 use time::OffsetDateTime;
@@ -20,6 +20,17 @@ pub enum Proof<'a> {
     Totp(&'a str),
     /// A passkey assertion answering a login challenge; the passkey must be the caller's.
     Passkey(&'a str),
+}
+
+impl Proof<'_> {
+    /// The contract's `method` of the events it leads to.
+    const fn method(self) -> &'static str {
+        match self {
+            Self::Password(_) => "password",
+            Self::Totp(_) => "code",
+            Self::Passkey(_) => "passkey",
+        }
+    }
 }
 
 impl<P: Ports> Accounts<P> {
@@ -50,12 +61,20 @@ impl<P: Ports> Accounts<P> {
         let user = self.signed_in_user(caller.user_id).await?;
         let email = user.email.as_str();
         self.throttle.before_login(client.ip, email).await?;
-        self.check_proof(&user, proof).await?;
+        if let Err(err) = self.check_proof(&user, proof).await {
+            let detail = [
+                ("method", DetailValue::Text(proof.method().into())),
+                ("reauth", DetailValue::Flag(true)),
+            ];
+            self.record(EventKind::SignInFailed, user.id, client, &detail)
+                .await;
+            return Err(err);
+        }
         self.throttle.after_login(email).await?;
         Ok(self
             .domains
             .sessions
-            .reauthenticated(caller.session_id, client)
+            .reauthenticated(caller, client, proof.method())
             .await?)
     }
 

@@ -90,6 +90,17 @@ where
         }
     }
 
+    /// The account registered under `email`, if any (an address that does not parse has none).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn account_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
+        match Email::parse(email) {
+            Ok(email) => self.users.find_by_email(&email).await,
+            Err(_) => Ok(None),
+        }
+    }
+
     /// Upgrades a hash made at an older cost. Best effort: the login already succeeded, and the next one
     /// will try again.
     async fn rehash(&self, user: &User, password: &Secret) {

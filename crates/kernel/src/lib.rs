@@ -6,6 +6,7 @@
 
 mod client;
 mod clock;
+mod event;
 mod id;
 mod random;
 pub mod sealing;
@@ -15,6 +16,9 @@ mod token;
 
 pub use client::{Client, MAX_USER_AGENT_CHARS};
 pub use clock::{Clock, SystemClock};
+#[cfg(feature = "serde")]
+pub use event::DetailObject;
+pub use event::{DetailValue, EventId, EventKind, SecurityEvent};
 pub use id::{UserId, new_uuid};
 pub use random::{OsRandom, Random};
 pub use sealing::SealingKey;

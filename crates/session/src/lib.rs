@@ -15,7 +15,7 @@ mod token;
 
 pub use error::SessionError;
 pub use keys::{KeyId, KeyRing, SigningKey, StoredSigningKey};
-pub use model::{MfaStatus, RefreshRecord, Session, SessionId};
+pub use model::{MfaStatus, RefreshRecord, Session, SessionId, SignInMethod};
 pub use service::{
     Authenticated, MfaAttempt, PendingTokens, SessionPolicy, SessionService, SessionTokens,
 };

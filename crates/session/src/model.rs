@@ -66,6 +66,40 @@ pub struct Session {
     pub last_used_at: OffsetDateTime,
     /// The client of that last use.
     pub client: Client,
+    /// How the session was signed in.
+    pub method: SignInMethod,
+}
+
+/// How a session was signed in: the contract's `method` of a `signed_in` event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInMethod {
+    /// Email and password.
+    Password,
+    /// A passkey.
+    Passkey,
+    /// GitHub.
+    GitHub,
+    /// Google.
+    Google,
+}
+
+impl SignInMethod {
+    /// The stored and served name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::Passkey => "passkey",
+            Self::GitHub => "github",
+            Self::Google => "google",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Password, Self::Passkey, Self::GitHub, Self::Google]
+            .into_iter()
+            .find(|m| m.as_str() == raw)
+    }
 }
 
 impl Session {

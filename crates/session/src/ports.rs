@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use authd_kernel::{Client, StoreError, TokenHash, UserId};
+use authd_kernel::{Client, SecurityEvent, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use crate::{RefreshRecord, Session, SessionId, StoredSigningKey};
@@ -11,12 +11,15 @@ use crate::{RefreshRecord, Session, SessionId, StoredSigningKey};
 pub trait SessionRepository: Send + Sync {
     /// Inserts a session and, for a full session, its first refresh token, all or nothing.
     ///
+    /// Records `event` (if any) in the same transaction.
+    ///
     /// # Errors
     /// A storage failure.
     fn create(
         &self,
         session: &Session,
         refresh: Option<&RefreshRecord>,
+        event: Option<&SecurityEvent>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The session with this id.
@@ -55,6 +58,8 @@ pub trait SessionRepository: Send + Sync {
     /// to `refresh.expires_at`, records the factor proven (`authenticated_at = last_used_at = now`) and
     /// stores its first refresh token, all or nothing.
     ///
+    /// Records `event` in the same transaction, only when it promoted.
+    ///
     /// # Errors
     /// MUST return `Ok(false)`, writing nothing, when the session is not pending (any more) or is revoked.
     fn promote(
@@ -62,6 +67,7 @@ pub trait SessionRepository: Send + Sync {
         id: SessionId,
         refresh: &RefreshRecord,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Counts one second-factor attempt against a pending, unrevoked session, atomically and only while
@@ -77,12 +83,15 @@ pub trait SessionRepository: Send + Sync {
 
     /// Revokes one session (idempotent).
     ///
+    /// Records `event` (if any) in the same transaction, only when it revoked (not when already revoked).
+    ///
     /// # Errors
     /// A storage failure.
     fn revoke(
         &self,
         id: SessionId,
         now: OffsetDateTime,
+        event: Option<&SecurityEvent>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Revokes every live session of a user (password reset).
@@ -97,6 +106,8 @@ pub trait SessionRepository: Send + Sync {
 
     /// Records a factor proven again in a live session: `authenticated_at = last_used_at = at`, `client`.
     ///
+    /// Records `event` in the same transaction, only when it recorded the authentication.
+    ///
     /// # Errors
     /// A storage failure. MUST return `Ok(false)`, writing nothing, when the session is revoked or expired
     /// at `at`.
@@ -105,6 +116,7 @@ pub trait SessionRepository: Send + Sync {
         id: SessionId,
         at: OffsetDateTime,
         client: &Client,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The user's sessions live at `now` (not revoked, not expired), pending ones included, newest first.
@@ -119,6 +131,8 @@ pub trait SessionRepository: Send + Sync {
 
     /// Revokes the session `id` if it is a live session of `user`.
     ///
+    /// Records `event` in the same transaction, only when it revoked.
+    ///
     /// # Errors
     /// A storage failure. MUST return `Ok(false)`, writing nothing, for an unknown id, another user's
     /// session, or one already ended.
@@ -127,9 +141,13 @@ pub trait SessionRepository: Send + Sync {
         user: UserId,
         id: SessionId,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Revokes every live session of `user` but `keep`; returns how many it revoked.
+    ///
+    /// Records `event` in the same transaction, with a `count` of the sessions it revoked appended to its
+    /// detail.
     ///
     /// # Errors
     /// A storage failure.
@@ -138,6 +156,7 @@ pub trait SessionRepository: Send + Sync {
         user: UserId,
         keep: SessionId,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 }
 

@@ -1,11 +1,15 @@
 //! The session use cases: start, refresh, authenticate, revoke.
 
-use authd_kernel::{Client, Clock, OpaqueToken, Random, Secret, TokenHash, UserId};
+use authd_kernel::{
+    Client, Clock, EventKind, OpaqueToken, Random, Secret, SecurityEvent, TokenHash, UserId,
+};
 use time::{Duration, OffsetDateTime};
 
 use crate::ports::SessionRepository;
 use crate::token::issue;
-use crate::{AccessClaims, KeyRing, MfaStatus, RefreshRecord, Session, SessionError, SessionId};
+use crate::{
+    AccessClaims, KeyRing, MfaStatus, RefreshRecord, Session, SessionError, SessionId, SignInMethod,
+};
 
 /// Lifetimes, as configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,8 +132,9 @@ where
         &self,
         user_id: UserId,
         client: &Client,
+        method: SignInMethod,
     ) -> Result<SessionTokens, SessionError> {
-        self.start_full(user_id, MfaStatus::NotEnrolled, client)
+        self.start_full(user_id, MfaStatus::NotEnrolled, client, method)
             .await
     }
 
@@ -142,7 +147,8 @@ where
         user_id: UserId,
         client: &Client,
     ) -> Result<SessionTokens, SessionError> {
-        self.start_full(user_id, MfaStatus::Verified, client).await
+        self.start_full(user_id, MfaStatus::Verified, client, SignInMethod::Passkey)
+            .await
     }
 
     /// Starts a session that waits for the user's second factor: it lives `pending_ttl` and gets no refresh
@@ -154,11 +160,13 @@ where
         &self,
         user_id: UserId,
         client: &Client,
+        method: SignInMethod,
     ) -> Result<PendingTokens, SessionError> {
         let now = self.clock.now();
         let expires_at = now + self.policy.pending_ttl;
-        let session = self.new_session(user_id, MfaStatus::Pending, expires_at, client);
-        self.sessions.create(&session, None).await?;
+        let session = self.new_session(user_id, MfaStatus::Pending, expires_at, client, method);
+        // Signed in only once the second factor is proven: `complete_mfa` records it.
+        self.sessions.create(&session, None, None).await?;
         let (access_token, expires_in) = self.access_token(&session, now)?;
         Ok(PendingTokens {
             session_id: session.id,
@@ -173,13 +181,17 @@ where
         user_id: UserId,
         mfa: MfaStatus,
         client: &Client,
+        method: SignInMethod,
     ) -> Result<SessionTokens, SessionError> {
         let now = self.clock.now();
-        let mut session = self.new_session(user_id, mfa, now, client);
+        let mut session = self.new_session(user_id, mfa, now, client, method);
         let refresh = OpaqueToken::generate(&self.random);
         let record = self.refresh_record(&refresh.hash, &session, now);
         session.expires_at = record.expires_at;
-        self.sessions.create(&session, Some(&record)).await?;
+        let signed_in = self.signed_in(&session, mfa == MfaStatus::Verified);
+        self.sessions
+            .create(&session, Some(&record), Some(&signed_in))
+            .await?;
         self.tokens_for(&session, now, refresh.secret, &record)
     }
 
@@ -189,6 +201,7 @@ where
         mfa: MfaStatus,
         expires_at: OffsetDateTime,
         client: &Client,
+        method: SignInMethod,
     ) -> Session {
         let now = self.clock.now();
         Session {
@@ -201,7 +214,20 @@ where
             authenticated_at: now,
             last_used_at: now,
             client: client.clone(),
+            method,
         }
+    }
+
+    /// An event of `kind` for `user` from `client`, now.
+    fn event(&self, kind: EventKind, user: UserId, client: &Client) -> SecurityEvent {
+        SecurityEvent::new(kind, user, client, &self.clock, &self.random)
+    }
+
+    /// The `signed_in` event of a session that just became complete.
+    fn signed_in(&self, session: &Session, mfa: bool) -> SecurityEvent {
+        self.event(EventKind::SignedIn, session.user_id, &session.client)
+            .with_text("method", session.method.as_str())
+            .with_flag("mfa", mfa)
     }
 
     /// Exchanges a refresh token for a new pair. A token presented a second time revokes its session.
@@ -219,7 +245,7 @@ where
             return Err(SessionError::InvalidRefreshToken);
         };
         if record.used_at.is_some() {
-            return self.revoke_for_reuse(&session, now).await;
+            return self.revoke_for_reuse(&session, now, client).await;
         }
         if now >= record.expires_at || !session.is_live(now) || !session.mfa.is_satisfied() {
             return Err(SessionError::InvalidRefreshToken);
@@ -232,7 +258,7 @@ where
             .await?
         {
             // Someone exchanged the same token between our read and our write.
-            return self.revoke_for_reuse(&session, now).await;
+            return self.revoke_for_reuse(&session, now, client).await;
         }
         let renewed = Session {
             expires_at: next_record.expires_at,
@@ -245,9 +271,11 @@ where
         &self,
         session: &Session,
         now: OffsetDateTime,
+        client: &Client,
     ) -> Result<SessionTokens, SessionError> {
         tracing::warn!(session_id = %session.id, user_id = %session.user_id, "refresh token reuse detected; revoking the session");
-        self.sessions.revoke(session.id, now).await?;
+        let reused = self.event(EventKind::RefreshTokenReused, session.user_id, client);
+        self.sessions.revoke(session.id, now, Some(&reused)).await?;
         Err(SessionError::RefreshTokenReused)
     }
 
@@ -282,6 +310,7 @@ where
         &self,
         access_token: Option<&str>,
         refresh_token: Option<&Secret>,
+        client: &Client,
     ) -> Result<Option<UserId>, SessionError> {
         let now = self.clock.now();
         let from_access = access_token
@@ -296,8 +325,9 @@ where
                 .map(|(_, session)| (session.id, session.user_id)),
             (None, None) => None,
         };
-        if let Some((id, _)) = session {
-            self.sessions.revoke(id, now).await?;
+        if let Some((id, user)) = session {
+            let signed_out = self.event(EventKind::SignedOut, user, client);
+            self.sessions.revoke(id, now, Some(&signed_out)).await?;
         }
         Ok(session.map(|(_, user)| user))
     }
@@ -320,7 +350,11 @@ where
         }
         let refresh = OpaqueToken::generate(&self.random);
         let record = self.refresh_record(&refresh.hash, &session, now);
-        if !self.sessions.promote(id, &record, now).await? {
+        if !self
+            .sessions
+            .promote(id, &record, now, &self.signed_in(&session, true))
+            .await?
+        {
             return Err(SessionError::InvalidAccessToken);
         }
         let promoted = Session {
@@ -362,22 +396,31 @@ where
         }
         tracing::warn!(session_id = %attempt.session_id, failures = attempt.number, "too many wrong second-factor codes; revoking the pending session");
         self.sessions
-            .revoke(attempt.session_id, self.clock.now())
+            .revoke(attempt.session_id, self.clock.now(), None)
             .await?;
         Ok(true)
     }
 
-    /// Records a factor proven again in a live session (step-up): it is recent from now.
+    /// Records a factor proven again (by `method`) in the caller's live session (step-up): it is recent
+    /// from now.
     ///
     /// # Errors
     /// [`SessionError::InvalidAccessToken`] when the session ended meanwhile, or a storage failure.
     pub async fn reauthenticated(
         &self,
-        id: SessionId,
+        caller: &Authenticated,
         client: &Client,
+        method: &'static str,
     ) -> Result<OffsetDateTime, SessionError> {
         let now = self.clock.now();
-        if !self.sessions.record_authentication(id, now, client).await? {
+        let event = self
+            .event(EventKind::Reauthenticated, caller.user_id, client)
+            .with_text("method", method);
+        if !self
+            .sessions
+            .record_authentication(caller.session_id, now, client, &event)
+            .await?
+        {
             return Err(SessionError::InvalidAccessToken);
         }
         Ok(now)
@@ -411,10 +454,16 @@ where
     ///
     /// # Errors
     /// A storage failure.
-    pub async fn revoke_session(&self, user: UserId, id: SessionId) -> Result<bool, SessionError> {
+    pub async fn revoke_session(
+        &self,
+        user: UserId,
+        id: SessionId,
+        client: &Client,
+    ) -> Result<bool, SessionError> {
+        let event = self.event(EventKind::SessionRevoked, user, client);
         Ok(self
             .sessions
-            .revoke_of_user(user, id, self.clock.now())
+            .revoke_of_user(user, id, self.clock.now(), &event)
             .await?)
     }
 
@@ -426,10 +475,14 @@ where
         &self,
         user: UserId,
         keep: SessionId,
+        client: &Client,
     ) -> Result<u64, SessionError> {
+        let event = self
+            .event(EventKind::SessionRevoked, user, client)
+            .with_flag("others", true);
         Ok(self
             .sessions
-            .revoke_others(user, keep, self.clock.now())
+            .revoke_others(user, keep, self.clock.now(), &event)
             .await?)
     }
 

@@ -9,7 +9,8 @@
 
 use authd_kernel::{Client, OsRandom, Secret, UserId};
 use authd_session::{
-    KeyId, KeyRing, MfaStatus, SessionError, SessionPolicy, SessionService, SigningKey,
+    KeyId, KeyRing, MfaStatus, SessionError, SessionPolicy, SessionService, SignInMethod,
+    SigningKey,
 };
 use authd_testkit::{FixedClock, MemorySessions, SeededRandom};
 use futures_util::FutureExt as _;
@@ -54,7 +55,11 @@ const ADA: UserId = UserId::from_uuid(Uuid::from_u128(42));
 #[test]
 fn a_full_session_gets_an_access_token_that_authenticates_and_a_refresh_token() {
     let w = world();
-    let issued = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let issued =
+        run(w
+            .service
+            .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+        .unwrap();
     assert_eq!(issued.expires_in, 900);
     let who = run(w.service.authenticate(issued.access_token.expose())).unwrap();
     assert_eq!(who.user_id, ADA);
@@ -64,7 +69,11 @@ fn a_full_session_gets_an_access_token_that_authenticates_and_a_refresh_token() 
 #[test]
 fn an_access_token_expires_after_its_lifetime() {
     let w = world();
-    let issued = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let issued =
+        run(w
+            .service
+            .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+        .unwrap();
     w.clock.advance(Duration::minutes(15));
     let result = run(w.service.authenticate(issued.access_token.expose()));
     assert!(matches!(result, Err(SessionError::InvalidAccessToken)));
@@ -73,7 +82,10 @@ fn an_access_token_expires_after_its_lifetime() {
 #[test]
 fn a_pending_session_has_no_refresh_token_and_lives_five_minutes() {
     let w = world();
-    let issued = run(w.service.start_pending(ADA, &Client::default())).unwrap();
+    let issued = run(w
+        .service
+        .start_pending(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     assert_eq!(issued.expires_in, 300);
     let session = w.sessions.session(issued.session_id).unwrap();
     assert_eq!(
@@ -91,7 +103,10 @@ fn a_pending_session_has_no_refresh_token_and_lives_five_minutes() {
 #[test]
 fn refreshing_rotates_the_token_and_the_old_one_stops_working() {
     let w = world();
-    let first = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let first = run(w
+        .service
+        .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     let old_refresh = first.refresh_token;
     w.clock.advance(Duration::minutes(20));
     let second = run(w.service.refresh(&old_refresh, &Client::default())).unwrap();
@@ -109,7 +124,10 @@ fn refreshing_rotates_the_token_and_the_old_one_stops_working() {
 #[test]
 fn reusing_a_rotated_refresh_token_revokes_the_whole_session() {
     let w = world();
-    let first = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let first = run(w
+        .service
+        .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     let old_refresh = first.refresh_token;
     let second = run(w.service.refresh(&old_refresh, &Client::default())).unwrap();
 
@@ -135,7 +153,11 @@ fn unknown_and_expired_refresh_tokens_are_refused() {
         .refresh(&Secret::new("made-up"), &Client::default()));
     assert!(matches!(unknown, Err(SessionError::InvalidRefreshToken)));
 
-    let issued = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let issued =
+        run(w
+            .service
+            .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+        .unwrap();
     w.clock.advance(Duration::days(30));
     let expired = run(w.service.refresh(&issued.refresh_token, &Client::default()));
     assert!(matches!(expired, Err(SessionError::InvalidRefreshToken)));
@@ -144,15 +166,28 @@ fn unknown_and_expired_refresh_tokens_are_refused() {
 #[test]
 fn logout_revokes_the_session_by_access_token_or_by_refresh_token() {
     let w = world();
-    let by_access = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
-    run(w
-        .service
-        .logout(Some(by_access.access_token.expose()), None))
+    let by_access =
+        run(w
+            .service
+            .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+        .unwrap();
+    run(w.service.logout(
+        Some(by_access.access_token.expose()),
+        None,
+        &Client::default(),
+    ))
     .unwrap();
     assert!(run(w.service.authenticate(by_access.access_token.expose())).is_err());
 
-    let by_refresh = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
-    run(w.service.logout(None, Some(&by_refresh.refresh_token))).unwrap();
+    let by_refresh =
+        run(w
+            .service
+            .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+        .unwrap();
+    run(w
+        .service
+        .logout(None, Some(&by_refresh.refresh_token), &Client::default()))
+    .unwrap();
     assert!(run(w.service.authenticate(by_refresh.access_token.expose())).is_err());
     assert!(
         run(w
@@ -161,15 +196,21 @@ fn logout_revokes_the_session_by_access_token_or_by_refresh_token() {
         .is_err()
     );
 
-    run(w.service.logout(Some("garbage"), None)).unwrap();
-    run(w.service.logout(None, None)).unwrap();
+    run(w.service.logout(Some("garbage"), None, &Client::default())).unwrap();
+    run(w.service.logout(None, None, &Client::default())).unwrap();
 }
 
 #[test]
 fn revoking_all_sessions_of_a_user_ends_each_of_them() {
     let w = world();
-    let a = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
-    let b = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let a = run(w
+        .service
+        .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
+    let b = run(w
+        .service
+        .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     run(w.service.revoke_all(ADA)).unwrap();
     assert!(run(w.service.authenticate(a.access_token.expose())).is_err());
     assert!(run(w.service.authenticate(b.access_token.expose())).is_err());
@@ -178,7 +219,10 @@ fn revoking_all_sessions_of_a_user_ends_each_of_them() {
 #[test]
 fn completing_mfa_turns_a_pending_session_into_a_full_one_once() {
     let w = world();
-    let pending = run(w.service.start_pending(ADA, &Client::default())).unwrap();
+    let pending = run(w
+        .service
+        .start_pending(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     let full = run(w.service.complete_mfa(pending.session_id)).unwrap();
     assert_eq!(full.mfa, MfaStatus::Verified);
     assert_eq!(full.session_id, pending.session_id);
@@ -206,7 +250,10 @@ fn completing_mfa_turns_a_pending_session_into_a_full_one_once() {
 #[test]
 fn the_fifth_wrong_code_revokes_the_pending_session() {
     let w = world();
-    let pending = run(w.service.start_pending(ADA, &Client::default())).unwrap();
+    let pending = run(w
+        .service
+        .start_pending(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     for _ in 0..4 {
         let attempt = run(w.service.begin_mfa_attempt(pending.session_id, 5))
             .unwrap()
@@ -229,13 +276,19 @@ fn the_fifth_wrong_code_revokes_the_pending_session() {
 #[test]
 fn attempts_in_flight_at_once_are_capped_before_any_code_is_checked() {
     let w = world();
-    let pending = run(w.service.start_pending(ADA, &Client::default())).unwrap();
+    let pending = run(w
+        .service
+        .start_pending(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     // Ten attempts opened before any of them is judged: only five get to check a code.
     let opened: Vec<_> = (0..10)
         .map(|_| run(w.service.begin_mfa_attempt(pending.session_id, 5)).unwrap())
         .collect();
     assert_eq!(opened.iter().filter(|a| a.is_some()).count(), 5);
-    let full = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let full = run(w
+        .service
+        .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     assert!(
         run(w.service.begin_mfa_attempt(full.session_id, 5))
             .unwrap()
@@ -247,7 +300,10 @@ fn attempts_in_flight_at_once_are_capped_before_any_code_is_checked() {
 #[test]
 fn a_full_session_cannot_be_completed() {
     let w = world();
-    let full = run(w.service.start_single_factor(ADA, &Client::default())).unwrap();
+    let full = run(w
+        .service
+        .start_single_factor(ADA, &Client::default(), SignInMethod::Password))
+    .unwrap();
     assert!(matches!(
         run(w.service.complete_mfa(full.session_id)),
         Err(SessionError::InvalidAccessToken)

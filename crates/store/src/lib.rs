@@ -7,6 +7,7 @@
 #[macro_use]
 mod pool;
 mod convert;
+mod events;
 mod keys;
 mod mfa;
 mod oauth;

@@ -42,6 +42,7 @@ diesel::table! {
         last_used_at -> Timestamp,
         ip -> Nullable<Text>,
         user_agent -> Nullable<Text>,
+        sign_in_method -> Text,
     }
 }
 
@@ -69,6 +70,18 @@ diesel::table! {
         bucket -> Text,
         window_start -> Timestamp,
         hits -> Integer,
+    }
+}
+
+diesel::table! {
+    auth_events (id) {
+        id -> Text,
+        user_id -> Nullable<Text>,
+        kind -> Text,
+        at -> Timestamp,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        detail -> Text,
     }
 }
 

@@ -1,8 +1,8 @@
 //! Sessions and refresh tokens: the session crate's `SessionRepository`.
 
-use authd_kernel::{Client, StoreError, TokenHash, UserId};
+use authd_kernel::{Client, DetailValue, SecurityEvent, StoreError, TokenHash, UserId};
 use authd_session::ports::SessionRepository;
-use authd_session::{MfaStatus, RefreshRecord, Session, SessionId};
+use authd_session::{MfaStatus, RefreshRecord, Session, SessionId, SignInMethod};
 use diesel::{
     AsChangeset, ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _,
     Queryable,
@@ -12,7 +12,22 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, from_db, to_db, uuid};
-use crate::schema::{refresh_tokens, sessions};
+use crate::events::EventRow;
+use crate::schema::{auth_events, refresh_tokens, sessions};
+
+/// Inserts the event row (an `Option<&EventRow>`) when `changed`, inside the caller's transaction: the log
+/// records what the transaction did, and nothing when it did nothing. A macro, because the connection type
+/// differs per backend.
+macro_rules! record_if {
+    ($conn:expr, $changed:expr, $event:expr) => {
+        if let (true, Some(row)) = ($changed, $event) {
+            diesel::insert_into(auth_events::table)
+                .values(row)
+                .execute($conn)
+                .await?;
+        }
+    };
+}
 
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -28,6 +43,7 @@ struct SessionRow {
     last_used_at: PrimitiveDateTime,
     ip: Option<String>,
     user_agent: Option<String>,
+    sign_in_method: String,
 }
 
 impl SessionRow {
@@ -44,6 +60,7 @@ impl SessionRow {
             last_used_at: to_db(session.last_used_at),
             ip: session.client.ip.map(|ip| ip.to_string()),
             user_agent: session.client.user_agent.clone(),
+            sign_in_method: session.method.as_str().to_owned(),
         }
     }
 
@@ -63,6 +80,9 @@ impl SessionRow {
                 ip: self.ip.as_deref().and_then(|ip| ip.parse().ok()),
                 user_agent: self.user_agent,
             },
+            method: SignInMethod::parse(&self.sign_in_method).ok_or_else(|| {
+                StoreError::message(format!("unknown sign-in method {:?}", self.sign_in_method))
+            })?,
         })
     }
 }
@@ -104,9 +124,11 @@ impl SessionRepository for Store {
         &self,
         session: &Session,
         refresh: Option<&RefreshRecord>,
+        event: Option<&SecurityEvent>,
     ) -> Result<(), StoreError> {
         let session_row = SessionRow::from_domain(session);
         let refresh_row = refresh.map(RefreshRow::from_domain);
+        let event_row = event.map(EventRow::from_domain);
         with_conn!(self, |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
                 diesel::insert_into(sessions::table)
@@ -115,6 +137,12 @@ impl SessionRepository for Store {
                     .await?;
                 if let Some(row) = &refresh_row {
                     diesel::insert_into(refresh_tokens::table)
+                        .values(row)
+                        .execute(conn)
+                        .await?;
+                }
+                if let Some(row) = &event_row {
+                    diesel::insert_into(auth_events::table)
                         .values(row)
                         .execute(conn)
                         .await?;
@@ -199,8 +227,10 @@ impl SessionRepository for Store {
         id: SessionId,
         refresh: &RefreshRecord,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let row = RefreshRow::from_domain(refresh);
+        let event_row = EventRow::from_domain(event);
         let now = to_db(now);
         let id = id.to_string();
         with_conn!(self, |conn| {
@@ -224,6 +254,10 @@ impl SessionRepository for Store {
                 }
                 diesel::insert_into(refresh_tokens::table)
                     .values(&row)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(auth_events::table)
+                    .values(&event_row)
                     .execute(conn)
                     .await?;
                 Ok(true)
@@ -259,20 +293,30 @@ impl SessionRepository for Store {
         Ok(count.and_then(|c| u32::try_from(c).ok()))
     }
 
-    async fn revoke(&self, id: SessionId, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn revoke(
+        &self,
+        id: SessionId,
+        now: OffsetDateTime,
+        event: Option<&SecurityEvent>,
+    ) -> Result<(), StoreError> {
         let id = id.to_string();
+        let event_row = event.map(EventRow::from_domain);
         with_conn!(self, |conn| {
-            diesel::update(
-                sessions::table
-                    .find(&id)
-                    .filter(sessions::revoked_at.is_null()),
-            )
-            .set(sessions::revoked_at.eq(Some(to_db(now))))
-            .execute(conn)
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let revoked = diesel::update(
+                    sessions::table
+                        .find(&id)
+                        .filter(sessions::revoked_at.is_null()),
+                )
+                .set(sessions::revoked_at.eq(Some(to_db(now))))
+                .execute(conn)
+                .await?;
+                record_if!(conn, revoked > 0, event_row.as_ref());
+                Ok(())
+            })
             .await
             .map_err(db_error)
-        })?;
-        Ok(())
+        })
     }
 
     async fn revoke_all_for_user(
@@ -300,22 +344,28 @@ impl SessionRepository for Store {
         id: SessionId,
         at: OffsetDateTime,
         client: &Client,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let id = id.to_string();
         let used = UseRow::at(at, client);
-        let updated = with_conn!(self, |conn| {
-            diesel::update(
-                sessions::table
-                    .find(&id)
-                    .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::expires_at.gt(used.last_used_at)),
-            )
-            .set((sessions::authenticated_at.eq(used.last_used_at), &used))
-            .execute(conn)
+        let event_row = EventRow::from_domain(event);
+        with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let updated = diesel::update(
+                    sessions::table
+                        .find(&id)
+                        .filter(sessions::revoked_at.is_null())
+                        .filter(sessions::expires_at.gt(used.last_used_at)),
+                )
+                .set((sessions::authenticated_at.eq(used.last_used_at), &used))
+                .execute(conn)
+                .await?;
+                record_if!(conn, updated == 1, Some(&event_row));
+                Ok(updated == 1)
+            })
             .await
             .map_err(db_error)
-        })?;
-        Ok(updated == 1)
+        })
     }
 
     async fn live_sessions_of(
@@ -342,22 +392,28 @@ impl SessionRepository for Store {
         user: UserId,
         id: SessionId,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let (user, id, now) = (user.to_string(), id.to_string(), to_db(now));
-        let revoked = with_conn!(self, |conn| {
-            diesel::update(
-                sessions::table
-                    .find(&id)
-                    .filter(sessions::user_id.eq(&user))
-                    .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::expires_at.gt(now)),
-            )
-            .set(sessions::revoked_at.eq(Some(now)))
-            .execute(conn)
+        let event_row = EventRow::from_domain(event);
+        with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let revoked = diesel::update(
+                    sessions::table
+                        .find(&id)
+                        .filter(sessions::user_id.eq(&user))
+                        .filter(sessions::revoked_at.is_null())
+                        .filter(sessions::expires_at.gt(now)),
+                )
+                .set(sessions::revoked_at.eq(Some(now)))
+                .execute(conn)
+                .await?;
+                record_if!(conn, revoked == 1, Some(&event_row));
+                Ok(revoked == 1)
+            })
             .await
             .map_err(db_error)
-        })?;
-        Ok(revoked == 1)
+        })
     }
 
     async fn revoke_others(
@@ -365,22 +421,30 @@ impl SessionRepository for Store {
         user: UserId,
         keep: SessionId,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<u64, StoreError> {
         let (user, keep, now) = (user.to_string(), keep.to_string(), to_db(now));
-        let revoked = with_conn!(self, |conn| {
-            diesel::update(
-                sessions::table
-                    .filter(sessions::user_id.eq(&user))
-                    .filter(sessions::id.ne(&keep))
-                    .filter(sessions::revoked_at.is_null())
-                    .filter(sessions::expires_at.gt(now)),
-            )
-            .set(sessions::revoked_at.eq(Some(now)))
-            .execute(conn)
+        let event = event.clone();
+        with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let revoked = diesel::update(
+                    sessions::table
+                        .filter(sessions::user_id.eq(&user))
+                        .filter(sessions::id.ne(&keep))
+                        .filter(sessions::revoked_at.is_null())
+                        .filter(sessions::expires_at.gt(now)),
+                )
+                .set(sessions::revoked_at.eq(Some(now)))
+                .execute(conn)
+                .await?;
+                let count = u64::try_from(revoked).unwrap_or(u64::MAX);
+                let event = event.clone().with("count", DetailValue::Count(count));
+                record_if!(conn, true, Some(&EventRow::from_domain(&event)));
+                Ok(count)
+            })
             .await
             .map_err(db_error)
-        })?;
-        Ok(u64::try_from(revoked).unwrap_or(u64::MAX))
+        })
     }
 }
 

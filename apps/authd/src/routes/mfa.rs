@@ -2,7 +2,7 @@
 //! recovery-verify), turn off (disable), and recovery codes.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use authd_account::SecondFactor;
 
 use crate::api::{
@@ -10,6 +10,7 @@ use crate::api::{
     no_store,
 };
 use crate::auth::{AnySession, RecentSession};
+use crate::client_ip::client;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
@@ -82,12 +83,17 @@ pub async fn confirm(
 )]
 pub async fn verify(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: AnySession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let session = state
         .accounts
-        .complete_second_factor(caller.0, SecondFactor::Totp(&body.0.code))
+        .complete_second_factor(
+            caller.0,
+            SecondFactor::Totp(&body.0.code),
+            &client(&req, &state.web.trusted_proxies),
+        )
         .await?;
     Ok(api::authenticated(StatusCode::OK, session, &state.web))
 }
@@ -107,12 +113,17 @@ pub async fn verify(
 )]
 pub async fn recovery_verify(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: AnySession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let session = state
         .accounts
-        .complete_second_factor(caller.0, SecondFactor::RecoveryCode(&body.0.code))
+        .complete_second_factor(
+            caller.0,
+            SecondFactor::RecoveryCode(&body.0.code),
+            &client(&req, &state.web.trusted_proxies),
+        )
         .await?;
     Ok(api::authenticated(StatusCode::OK, session, &state.web))
 }

@@ -1,5 +1,6 @@
 //! The routes of the contract, grouped by flow. Each path is one resource, so a wrong method gets 405.
 
+pub mod events;
 pub mod mfa;
 pub mod native;
 pub mod oauth;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/auth/validate", native::validate))
         .service(post("/auth/reauthenticate", sessions::reauthenticate))
         .service(get("/auth/sessions", sessions::list))
+        .service(get("/auth/events", events::list))
         // Before `/auth/sessions/{session_id}`, which would otherwise take this path and answer 405.
         .service(post(
             "/auth/sessions/revoke-others",

@@ -104,7 +104,11 @@ pub async fn logout(
     let refresh_cookie = req.cookie(REFRESH_COOKIE).map(|c| Secret::new(c.value()));
     state
         .accounts
-        .sign_out(access_token(&req).as_deref(), refresh_cookie.as_ref())
+        .sign_out(
+            access_token(&req).as_deref(),
+            refresh_cookie.as_ref(),
+            &client(&req, &state.web.trusted_proxies),
+        )
         .await?;
     let mut response = api::no_store(StatusCode::OK);
     for cookie in cookies::cleared(&state.web) {

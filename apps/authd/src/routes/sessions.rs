@@ -208,12 +208,17 @@ pub async fn list(
 )]
 pub async fn revoke(
     state: web::Data<AppState>,
+    req: HttpRequest,
     session_id: web::Path<String>,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
     let id = SessionId::from_str(&session_id)
         .map_err(|_| ApiError::InvalidRequest("malformed session id".into()))?;
-    let revoked = state.accounts.revoke_session(&caller.0, id).await?;
+    let client = client(&req, &state.web.trusted_proxies);
+    let revoked = state
+        .accounts
+        .revoke_session(&caller.0, id, &client)
+        .await?;
     state.metrics.sessions_revoked(1);
     let mut response = no_store(StatusCode::OK);
     if revoked == Revoked::Current {
@@ -237,9 +242,14 @@ pub async fn revoke(
 )]
 pub async fn revoke_others(
     state: web::Data<AppState>,
+    req: HttpRequest,
     caller: FullSession,
 ) -> Result<HttpResponse, ApiError> {
-    let revoked = state.accounts.revoke_other_sessions(&caller.0).await?;
+    let client = client(&req, &state.web.trusted_proxies);
+    let revoked = state
+        .accounts
+        .revoke_other_sessions(&caller.0, &client)
+        .await?;
     state.metrics.sessions_revoked(revoked);
     Ok(no_store(StatusCode::OK).json(RevokedOthersResponse {
         status: "revoked",

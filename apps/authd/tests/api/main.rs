@@ -10,6 +10,7 @@
 
 #[macro_use]
 mod helpers;
+mod events;
 mod mfa;
 mod native;
 mod oauth;

@@ -27,10 +27,11 @@ fn the_right_code_promotes_the_pending_session_to_a_verified_one() {
         .authenticate(pending.tokens.access_token.expose()))
     .unwrap();
     let code = w.totp(&secret, 1);
-    let session = run(w
-        .accounts
-        .complete_second_factor(caller, SecondFactor::Totp(&code)))
-    .unwrap();
+    let session =
+        run(w
+            .accounts
+            .complete_second_factor(caller, SecondFactor::Totp(&code), &laptop()))
+        .unwrap();
     assert_eq!(session.user.id, ada.id);
     assert_eq!(session.tokens.session_id, pending.tokens.session_id);
     assert_eq!(session.tokens.mfa, MfaStatus::Verified);
@@ -51,14 +52,16 @@ fn a_recovery_code_promotes_the_pending_session_once() {
     .unwrap();
     run(w
         .accounts
-        .complete_second_factor(caller, SecondFactor::RecoveryCode(&code)))
+        .complete_second_factor(caller, SecondFactor::RecoveryCode(&code), &laptop()))
     .unwrap();
 
     let again = w.pending_sign_in("ada@example.com");
     let caller = run(w.accounts.authenticate(again.tokens.access_token.expose())).unwrap();
-    let spent = run(w
-        .accounts
-        .complete_second_factor(caller, SecondFactor::RecoveryCode(&code)));
+    let spent = run(w.accounts.complete_second_factor(
+        caller,
+        SecondFactor::RecoveryCode(&code),
+        &laptop(),
+    ));
     assert!(
         matches!(spent, Err(AccountError::InvalidSecondFactor)),
         "{spent:?}"
@@ -81,9 +84,10 @@ fn a_full_session_has_no_second_factor_to_present() {
         .accounts
         .authenticate(session.tokens.access_token.expose()))
     .unwrap();
-    let result = run(w
-        .accounts
-        .complete_second_factor(caller, SecondFactor::Totp(WRONG)));
+    let result =
+        run(w
+            .accounts
+            .complete_second_factor(caller, SecondFactor::Totp(WRONG), &laptop()));
     assert!(
         matches!(result, Err(AccountError::SecondFactorNotPending)),
         "{result:?}"
@@ -100,9 +104,10 @@ fn the_fifth_wrong_code_revokes_the_pending_session_and_nothing_is_checked_after
     let token = pending.tokens.access_token.expose();
     let caller = run(w.accounts.authenticate(token)).unwrap();
     for attempt in 1..=PENDING_SESSION_ATTEMPTS {
-        let result = run(w
-            .accounts
-            .complete_second_factor(caller, SecondFactor::Totp(wrong)));
+        let result =
+            run(w
+                .accounts
+                .complete_second_factor(caller, SecondFactor::Totp(wrong), &laptop()));
         assert!(
             matches!(result, Err(AccountError::InvalidSecondFactor)),
             "attempt {attempt}: {result:?}"
@@ -116,9 +121,10 @@ fn the_fifth_wrong_code_revokes_the_pending_session_and_nothing_is_checked_after
     }
     // Even the right code is not checked for a session out of attempts.
     let right = w.totp(&secret, 1);
-    let result = run(w
-        .accounts
-        .complete_second_factor(caller, SecondFactor::Totp(&right)));
+    let result =
+        run(w
+            .accounts
+            .complete_second_factor(caller, SecondFactor::Totp(&right), &laptop()));
     assert!(
         matches!(result, Err(AccountError::InvalidSecondFactor)),
         "{result:?}"
@@ -140,9 +146,11 @@ fn wrong_codes_are_limited_per_user_across_pending_sessions() {
             .authenticate(pending.tokens.access_token.expose()))
         .unwrap();
         for _ in 0..2.min(max - failures) {
-            let result = run(w
-                .accounts
-                .complete_second_factor(caller, SecondFactor::Totp(wrong)));
+            let result = run(w.accounts.complete_second_factor(
+                caller,
+                SecondFactor::Totp(wrong),
+                &laptop(),
+            ));
             assert!(matches!(result, Err(AccountError::InvalidSecondFactor)));
             failures += 1;
         }
@@ -153,9 +161,10 @@ fn wrong_codes_are_limited_per_user_across_pending_sessions() {
         .authenticate(pending.tokens.access_token.expose()))
     .unwrap();
     let right = w.totp(&secret, 1);
-    let result = run(w
-        .accounts
-        .complete_second_factor(caller, SecondFactor::Totp(&right)));
+    let result =
+        run(w
+            .accounts
+            .complete_second_factor(caller, SecondFactor::Totp(&right), &laptop()));
     assert!(
         matches!(result, Err(AccountError::RateLimited { retry_after }) if retry_after == 900),
         "{result:?}"
@@ -174,15 +183,16 @@ fn a_right_code_forgets_the_users_wrong_ones() {
         .authenticate(pending.tokens.access_token.expose()))
     .unwrap();
     for _ in 0..3 {
-        let _ = run(w
-            .accounts
-            .complete_second_factor(caller, SecondFactor::Totp(wrong)));
+        let _ =
+            run(w
+                .accounts
+                .complete_second_factor(caller, SecondFactor::Totp(wrong), &laptop()));
     }
     assert_eq!(w.store.hits("mfa:user:"), 3);
     let right = w.totp(&secret, 1);
     run(w
         .accounts
-        .complete_second_factor(caller, SecondFactor::Totp(&right)))
+        .complete_second_factor(caller, SecondFactor::Totp(&right), &laptop()))
     .unwrap();
     assert_eq!(w.store.hits("mfa:user:"), 0);
 }

@@ -168,9 +168,11 @@ fn signing_out_ends_the_session_named_by_either_token() {
         )
     };
     let by_access = sign_in();
-    run(w
-        .accounts
-        .sign_out(Some(by_access.tokens.access_token.expose()), None))
+    run(w.accounts.sign_out(
+        Some(by_access.tokens.access_token.expose()),
+        None,
+        &laptop(),
+    ))
     .unwrap();
     assert!(
         run(w
@@ -182,7 +184,7 @@ fn signing_out_ends_the_session_named_by_either_token() {
     let by_refresh = sign_in();
     run(w
         .accounts
-        .sign_out(None, Some(&by_refresh.tokens.refresh_token)))
+        .sign_out(None, Some(&by_refresh.tokens.refresh_token), &laptop()))
     .unwrap();
     assert!(
         run(w
@@ -190,7 +192,7 @@ fn signing_out_ends_the_session_named_by_either_token() {
             .authenticate(by_refresh.tokens.access_token.expose()))
         .is_err()
     );
-    run(w.accounts.sign_out(None, None)).unwrap();
+    run(w.accounts.sign_out(None, None, &laptop())).unwrap();
 }
 
 #[test]
@@ -230,7 +232,7 @@ fn a_link_flow_links_while_its_session_lives_and_starts_no_session() {
     let flow = begin();
     run(w
         .accounts
-        .sign_out(Some(session.tokens.access_token.expose()), None))
+        .sign_out(Some(session.tokens.access_token.expose()), None, &laptop()))
     .unwrap();
     let after_logout = w.provider_callback(github("gh-2", "ada@gitlab.example"), &flow);
     assert!(

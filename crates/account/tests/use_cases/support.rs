@@ -1,7 +1,7 @@
 //! One world of fakes behind [`Accounts`], and the steps the tests share.
 
 use authd_account::{
-    AccountPolicy, Accounts, Domains, Limit, Ports, ProviderCallback, SignIn, Throttle,
+    AccountPolicy, Accounts, Domains, Limit, Parts, Ports, ProviderCallback, SignIn, Throttle,
     ThrottlePolicy,
 };
 use authd_identity::{IdentityService, PasswordResetService, Registration, ResetPolicy, User};
@@ -32,6 +32,7 @@ impl Ports for Fakes {
     type OAuth = MemoryStore;
     type Passkeys = MemoryStore;
     type Counters = MemoryStore;
+    type Log = MemoryStore;
     type Hasher = InlineHasher;
     type Clock = FixedClock;
     type Random = SeededRandom;
@@ -138,7 +139,14 @@ pub fn world_with(policy: ThrottlePolicy) -> World {
     };
     let throttle = Throttle::new(store.clone(), policy, clock.clone());
     World {
-        accounts: Accounts::new(domains, throttle, AccountPolicy::default(), clock.clone()),
+        accounts: Accounts::new(Parts {
+            domains,
+            throttle,
+            policy: AccountPolicy::default(),
+            log: store.clone(),
+            clock: clock.clone(),
+            random: SeededRandom::new(12),
+        }),
         store,
         clock,
         provider,

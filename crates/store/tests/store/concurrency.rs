@@ -60,7 +60,7 @@ async fn concurrent_rotations_of_one_token_let_exactly_one_through(store: Store)
     let user = registered(&store).await;
     let session = session_of(&user);
     let first = refresh_of(&session, T0);
-    store.create(&session, Some(&first)).await.unwrap();
+    store.create(&session, Some(&first), None).await.unwrap();
     let won = winners(|| {
         let (store, old, next) = (store.clone(), first.hash.clone(), refresh_of(&session, T0));
         async move {
@@ -171,7 +171,7 @@ async fn concurrent_consumptions_of_one_reset_let_one_through(store: Store) {
 async fn concurrent_second_factor_attempts_never_pass_the_limit(store: Store) {
     let user = registered(&store).await;
     let pending = pending_of(&user);
-    store.create(&pending, None).await.unwrap();
+    store.create(&pending, None, None).await.unwrap();
     let limit = 2;
     let won = winners(|| {
         let store = store.clone();

@@ -114,10 +114,11 @@ async fn purging_removes_only_long_expired_rows(store: Store) {
                 expires_at: T0 - Duration::days(8),
                 ..old_token
             }),
+            None,
         )
         .await
         .unwrap();
-    store.create(&recent, None).await.unwrap();
+    store.create(&recent, None, None).await.unwrap();
 
     store.purge_expired(T0).await.unwrap();
     assert!(store.find(old.id).await.unwrap().is_none());

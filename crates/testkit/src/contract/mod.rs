@@ -15,6 +15,7 @@
 #![expect(clippy::unwrap_used, reason = "contract checks fail loudly")]
 
 pub mod counters;
+pub mod events;
 pub mod login_methods;
 pub mod mfa;
 pub mod oauth;
@@ -66,6 +67,7 @@ macro_rules! for_each_contract_suite {
             live_sessions_are_listed_newest_first_without_ended_or_foreign_ones,
             a_session_is_revoked_only_by_its_owner_while_live,
             revoking_the_others_keeps_one_and_counts_the_rest,
+            events_are_recorded_with_the_changes_and_only_then,
         );
         $runner!(signing_keys, alone:
             the_first_signing_key_wins_and_later_candidates_are_ignored,
@@ -87,6 +89,11 @@ macro_rules! for_each_contract_suite {
         $runner!(counters, shared:
             hits_count_within_a_window_and_restart_after_it,
             buckets_are_independent_and_clearing_starts_over,
+        );
+        $runner!(events, shared:
+            events_are_listed_newest_first_a_page_at_a_time,
+            events_at_the_same_time_page_by_id,
+            a_cursor_yields_only_the_users_own_events,
         );
         $runner!(outbox, alone:
             due_emails_are_claimed_oldest_first_once_per_lease,

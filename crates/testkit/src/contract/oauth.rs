@@ -55,7 +55,7 @@ where
 {
     let owner = registered(&repo).await;
     let session = session_of(&owner);
-    repo.create(&session, None).await.unwrap();
+    repo.create(&session, None, None).await.unwrap();
     let p = pending(Some((&owner, session.id)));
     let other = pending(None);
     repo.save_authorization(&p).await.unwrap();
@@ -242,8 +242,8 @@ where
 {
     let (ada, eve) = (registered(&repo).await, registered(&repo).await);
     let (adas, eves) = (session_of(&ada), session_of(&eve));
-    repo.create(&adas, None).await.unwrap();
-    repo.create(&eves, None).await.unwrap();
+    repo.create(&adas, None, None).await.unwrap();
+    repo.create(&eves, None, None).await.unwrap();
     let adas_flow = pending(Some((&ada, adas.id)));
     let eves_flow = pending(Some((&eve, eves.id)));
     let sign_in = pending(None);

@@ -86,9 +86,9 @@ where
     let bystander = registered(&repo).await;
     let (live, earlier, theirs) = (session_of(&user), session_of(&user), session_of(&bystander));
     for session in [&live, &earlier, &theirs] {
-        repo.create(session, None).await.unwrap();
+        repo.create(session, None, None).await.unwrap();
     }
-    repo.revoke(earlier.id, T0).await.unwrap();
+    repo.revoke(earlier.id, T0, None).await.unwrap();
     let reset = reset_for(&user, T0);
     repo.replace_reset_and_enqueue(&reset, &email_to(&user), None)
         .await
@@ -147,7 +147,7 @@ where
             .unwrap()
     );
     let after = session_of(&user);
-    repo.create(&after, None).await.unwrap();
+    repo.create(&after, None, None).await.unwrap();
 
     let again = T0 + Duration::minutes(6);
     assert!(
@@ -175,7 +175,7 @@ where
 {
     let user = registered(&repo).await;
     let live = session_of(&user);
-    repo.create(&live, None).await.unwrap();
+    repo.create(&live, None, None).await.unwrap();
     let unknown = token_hash();
     assert!(repo.find_reset(&unknown).await.unwrap().is_none());
     assert!(

@@ -4,9 +4,10 @@ use authd_identity::User;
 use authd_identity::ports::UserRepository;
 use std::net::IpAddr;
 
-use authd_kernel::{Client, OsRandom, SystemClock};
+use authd_account::ports::SecurityLog;
+use authd_kernel::{Client, DetailValue, EventKind, OsRandom, SecurityEvent, SystemClock};
 use authd_session::ports::SessionRepository;
-use authd_session::{MfaStatus, RefreshRecord, Session, SessionId};
+use authd_session::{MfaStatus, RefreshRecord, Session, SessionId, SignInMethod};
 use time::{Duration, OffsetDateTime};
 
 use super::{T0, registered, token_hash};
@@ -23,7 +24,13 @@ pub fn session_of(user: &User) -> Session {
         authenticated_at: T0,
         last_used_at: T0,
         client: laptop(),
+        method: SignInMethod::Password,
     }
+}
+
+/// An event of `kind` for `user`, now, from the laptop.
+pub fn event(user: &User, kind: EventKind) -> SecurityEvent {
+    SecurityEvent::new(kind, user.id, &laptop(), &SystemClock, &OsRandom)
 }
 
 /// The client sessions are signed in from.
@@ -70,7 +77,7 @@ where
     let user = registered(&repo).await;
     let session = session_of(&user);
     let record = refresh_of(&session, T0);
-    repo.create(&session, Some(&record)).await.unwrap();
+    repo.create(&session, Some(&record), None).await.unwrap();
     assert_eq!(repo.find(session.id).await.unwrap(), Some(session.clone()));
     assert_eq!(
         repo.find_refresh(&record.hash).await.unwrap(),
@@ -81,7 +88,7 @@ where
     assert!(repo.find(unknown).await.unwrap().is_none());
 
     let pending = pending_of(&user);
-    repo.create(&pending, None).await.unwrap();
+    repo.create(&pending, None, None).await.unwrap();
     assert_eq!(repo.find(pending.id).await.unwrap(), Some(pending));
 }
 
@@ -94,7 +101,7 @@ where
     let user = registered(&repo).await;
     let session = session_of(&user);
     let first = refresh_of(&session, T0);
-    repo.create(&session, Some(&first)).await.unwrap();
+    repo.create(&session, Some(&first), None).await.unwrap();
 
     let later = T0 + Duration::hours(2);
     let second = refresh_of(&session, later);
@@ -149,12 +156,17 @@ where
 {
     let user = registered(&repo).await;
     let pending = pending_of(&user);
-    repo.create(&pending, None).await.unwrap();
+    repo.create(&pending, None, None).await.unwrap();
     let refresh = refresh_of(&pending, T0);
     assert!(
-        repo.promote(pending.id, &refresh, T0 + Duration::minutes(1))
-            .await
-            .unwrap()
+        repo.promote(
+            pending.id,
+            &refresh,
+            T0 + Duration::minutes(1),
+            &event(&user, EventKind::SignedIn)
+        )
+        .await
+        .unwrap()
     );
     let promoted = repo.find(pending.id).await.unwrap().unwrap();
     assert_eq!(
@@ -170,7 +182,10 @@ where
 
     let again = refresh_of(&pending, T0 + Duration::days(1));
     assert!(
-        !repo.promote(pending.id, &again, T0).await.unwrap(),
+        !repo
+            .promote(pending.id, &again, T0, &event(&user, EventKind::SignedIn))
+            .await
+            .unwrap(),
         "promoted twice"
     );
     assert!(repo.find_refresh(&again.hash).await.unwrap().is_none());
@@ -180,10 +195,13 @@ where
     );
 
     let full = session_of(&user);
-    repo.create(&full, None).await.unwrap();
+    repo.create(&full, None, None).await.unwrap();
     let refused = refresh_of(&full, T0);
     assert!(
-        !repo.promote(full.id, &refused, T0).await.unwrap(),
+        !repo
+            .promote(full.id, &refused, T0, &event(&user, EventKind::SignedIn))
+            .await
+            .unwrap(),
         "a session that was never pending was promoted"
     );
     assert!(repo.find_refresh(&refused.hash).await.unwrap().is_none());
@@ -197,7 +215,7 @@ pub async fn second_factor_attempts_are_counted_up_to_the_limit_on_open_pending_
 {
     let user = registered(&repo).await;
     let pending = pending_of(&user);
-    repo.create(&pending, None).await.unwrap();
+    repo.create(&pending, None, None).await.unwrap();
     assert_eq!(
         repo.reserve_mfa_attempt(pending.id, 2).await.unwrap(),
         Some(1)
@@ -217,23 +235,28 @@ pub async fn second_factor_attempts_are_counted_up_to_the_limit_on_open_pending_
     );
 
     let other = pending_of(&user);
-    repo.create(&other, None).await.unwrap();
+    repo.create(&other, None, None).await.unwrap();
     assert_eq!(
         repo.reserve_mfa_attempt(other.id, 5).await.unwrap(),
         Some(1),
         "attempts are counted per session"
     );
 
-    repo.promote(pending.id, &refresh_of(&pending, T0), T0)
-        .await
-        .unwrap();
+    repo.promote(
+        pending.id,
+        &refresh_of(&pending, T0),
+        T0,
+        &event(&user, EventKind::SignedIn),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         repo.reserve_mfa_attempt(pending.id, 5).await.unwrap(),
         None,
         "a verified session takes no second-factor attempts"
     );
     let full = session_of(&user);
-    repo.create(&full, None).await.unwrap();
+    repo.create(&full, None, None).await.unwrap();
     assert_eq!(repo.reserve_mfa_attempt(full.id, 5).await.unwrap(), None);
     let unknown = SessionId::generate(&SystemClock, &OsRandom);
     assert_eq!(repo.reserve_mfa_attempt(unknown, 5).await.unwrap(), None);
@@ -246,13 +269,18 @@ where
 {
     let user = registered(&repo).await;
     let pending = pending_of(&user);
-    repo.create(&pending, None).await.unwrap();
-    repo.revoke(pending.id, T0).await.unwrap();
+    repo.create(&pending, None, None).await.unwrap();
+    repo.revoke(pending.id, T0, None).await.unwrap();
     assert_eq!(repo.reserve_mfa_attempt(pending.id, 5).await.unwrap(), None);
     let refresh = refresh_of(&pending, T0);
     assert!(
         !repo
-            .promote(pending.id, &refresh, T0 + Duration::minutes(1))
+            .promote(
+                pending.id,
+                &refresh,
+                T0 + Duration::minutes(1),
+                &event(&user, EventKind::SignedIn)
+            )
             .await
             .unwrap()
     );
@@ -277,18 +305,20 @@ where
         session_of(&other),
     );
     for s in [&a, &b, &c, &theirs] {
-        repo.create(s, None).await.unwrap();
+        repo.create(s, None, None).await.unwrap();
     }
     let revoked_at = async |id| repo.find(id).await.unwrap().unwrap().revoked_at;
-    repo.revoke(a.id, T0).await.unwrap();
-    repo.revoke(a.id, T0 + Duration::hours(1)).await.unwrap();
+    repo.revoke(a.id, T0, None).await.unwrap();
+    repo.revoke(a.id, T0 + Duration::hours(1), None)
+        .await
+        .unwrap();
     assert_eq!(
         revoked_at(a.id).await,
         Some(T0),
         "revoking twice moved the time"
     );
     assert!(revoked_at(b.id).await.is_none());
-    repo.revoke(SessionId::generate(&SystemClock, &OsRandom), T0)
+    repo.revoke(SessionId::generate(&SystemClock, &OsRandom), T0, None)
         .await
         .unwrap();
 
@@ -310,7 +340,7 @@ where
 {
     let user = registered(&repo).await;
     let session = session_of(&user);
-    repo.create(&session, None).await.unwrap();
+    repo.create(&session, None, None).await.unwrap();
     let stored = repo.find(session.id).await.unwrap().unwrap();
     assert_eq!(
         (stored.authenticated_at, stored.last_used_at, &stored.client),
@@ -318,9 +348,14 @@ where
     );
     let at = T0 + Duration::hours(2);
     assert!(
-        repo.record_authentication(session.id, at, &phone())
-            .await
-            .unwrap()
+        repo.record_authentication(
+            session.id,
+            at,
+            &phone(),
+            &event(&user, EventKind::Reauthenticated)
+        )
+        .await
+        .unwrap()
     );
     let stored = repo.find(session.id).await.unwrap().unwrap();
     assert_eq!(
@@ -331,14 +366,24 @@ where
     let expired = session.expires_at + Duration::seconds(1);
     assert!(
         !repo
-            .record_authentication(session.id, expired, &laptop())
+            .record_authentication(
+                session.id,
+                expired,
+                &laptop(),
+                &event(&user, EventKind::Reauthenticated)
+            )
             .await
             .unwrap()
     );
-    repo.revoke(session.id, at).await.unwrap();
+    repo.revoke(session.id, at, None).await.unwrap();
     assert!(
         !repo
-            .record_authentication(session.id, at, &laptop())
+            .record_authentication(
+                session.id,
+                at,
+                &laptop(),
+                &event(&user, EventKind::Reauthenticated)
+            )
             .await
             .unwrap()
     );
@@ -370,9 +415,9 @@ where
         ..session_of(&user)
     };
     for session in [&older, &newer, &revoked, &expired, &session_of(&stranger)] {
-        repo.create(session, None).await.unwrap();
+        repo.create(session, None, None).await.unwrap();
     }
-    repo.revoke(revoked.id, T0).await.unwrap();
+    repo.revoke(revoked.id, T0, None).await.unwrap();
     let now = T0 + Duration::minutes(2);
     let live = repo.live_sessions_of(user.id, now).await.unwrap();
     let ids: Vec<SessionId> = live.iter().map(|s| s.id).collect();
@@ -388,11 +433,16 @@ where
     let user = registered(&repo).await;
     let stranger = registered(&repo).await;
     let session = session_of(&user);
-    repo.create(&session, None).await.unwrap();
+    repo.create(&session, None, None).await.unwrap();
     let now = T0 + Duration::minutes(1);
     assert!(
         !repo
-            .revoke_of_user(stranger.id, session.id, now)
+            .revoke_of_user(
+                stranger.id,
+                session.id,
+                now,
+                &event(&stranger, EventKind::SessionRevoked)
+            )
             .await
             .unwrap()
     );
@@ -404,7 +454,16 @@ where
             .revoked_at
             .is_none()
     );
-    assert!(repo.revoke_of_user(user.id, session.id, now).await.unwrap());
+    assert!(
+        repo.revoke_of_user(
+            user.id,
+            session.id,
+            now,
+            &event(&user, EventKind::SessionRevoked)
+        )
+        .await
+        .unwrap()
+    );
     assert_eq!(
         repo.find(session.id).await.unwrap().unwrap().revoked_at,
         Some(now)
@@ -412,7 +471,12 @@ where
     let later = now + Duration::minutes(1);
     assert!(
         !repo
-            .revoke_of_user(user.id, session.id, later)
+            .revoke_of_user(
+                user.id,
+                session.id,
+                later,
+                &event(&user, EventKind::SessionRevoked)
+            )
             .await
             .unwrap()
     );
@@ -422,7 +486,17 @@ where
         "a second revocation writes nothing"
     );
     let unknown = SessionId::generate(&SystemClock, &OsRandom);
-    assert!(!repo.revoke_of_user(user.id, unknown, later).await.unwrap());
+    assert!(
+        !repo
+            .revoke_of_user(
+                user.id,
+                unknown,
+                later,
+                &event(&user, EventKind::SessionRevoked)
+            )
+            .await
+            .unwrap()
+    );
 }
 
 /// Revoking the others keeps the named session and the other users' ones, and counts what it ended.
@@ -437,12 +511,19 @@ where
     let ended = session_of(&user);
     let foreign = session_of(&stranger);
     for session in others.iter().chain([&current, &ended, &foreign]) {
-        repo.create(session, None).await.unwrap();
+        repo.create(session, None, None).await.unwrap();
     }
-    repo.revoke(ended.id, T0).await.unwrap();
+    repo.revoke(ended.id, T0, None).await.unwrap();
     let now = T0 + Duration::minutes(1);
     assert_eq!(
-        repo.revoke_others(user.id, current.id, now).await.unwrap(),
+        repo.revoke_others(
+            user.id,
+            current.id,
+            now,
+            &event(&user, EventKind::SessionRevoked)
+        )
+        .await
+        .unwrap(),
         2
     );
     let live = repo.live_sessions_of(user.id, now).await.unwrap();
@@ -452,7 +533,110 @@ where
         1
     );
     assert_eq!(
-        repo.revoke_others(user.id, current.id, now).await.unwrap(),
+        repo.revoke_others(
+            user.id,
+            current.id,
+            now,
+            &event(&user, EventKind::SessionRevoked)
+        )
+        .await
+        .unwrap(),
         0
+    );
+}
+
+/// Each change records its event in the same write, and a change that did not happen records nothing.
+pub async fn events_are_recorded_with_the_changes_and_only_then<R>(repo: R)
+where
+    R: SessionRepository + UserRepository + SecurityLog,
+{
+    let user = registered(&repo).await;
+    let kinds = async || {
+        let events = repo.events_of(user.id, None, 100).await.unwrap();
+        let mut kinds: Vec<&'static str> = events.iter().map(|e| e.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds
+    };
+    let signed_in = event(&user, EventKind::SignedIn)
+        .with_text("method", "password")
+        .with_flag("mfa", false);
+    let session = session_of(&user);
+    repo.create(&session, Some(&refresh_of(&session, T0)), Some(&signed_in))
+        .await
+        .unwrap();
+    let stored = repo.events_of(user.id, None, 10).await.unwrap();
+    assert_eq!(stored, [signed_in], "stored as given, detail in order");
+
+    let pending = pending_of(&user);
+    repo.create(&pending, None, None).await.unwrap();
+    let promoted = event(&user, EventKind::SignedIn);
+    assert!(
+        repo.promote(pending.id, &refresh_of(&pending, T0), T0, &promoted)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .promote(
+                pending.id,
+                &refresh_of(&pending, T0),
+                T0,
+                &event(&user, EventKind::SignedIn)
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        kinds().await,
+        ["signed_in", "signed_in"],
+        "a refused promotion records nothing"
+    );
+
+    let at = T0 + Duration::minutes(1);
+    repo.revoke(pending.id, at, Some(&event(&user, EventKind::SignedOut)))
+        .await
+        .unwrap();
+    repo.revoke(pending.id, at, Some(&event(&user, EventKind::SignedOut)))
+        .await
+        .unwrap();
+    assert!(
+        !repo
+            .record_authentication(
+                pending.id,
+                at,
+                &laptop(),
+                &event(&user, EventKind::Reauthenticated)
+            )
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        kinds().await,
+        ["signed_in", "signed_in", "signed_out"],
+        "revoking twice or re-authenticating an ended session records once, and nothing"
+    );
+
+    let others = [session_of(&user), session_of(&user)];
+    for other in &others {
+        repo.create(other, None, None).await.unwrap();
+    }
+    let template = event(&user, EventKind::SessionRevoked).with_flag("others", true);
+    assert_eq!(
+        repo.revoke_others(user.id, session.id, at, &template)
+            .await
+            .unwrap(),
+        2
+    );
+    let log = repo.events_of(user.id, None, 100).await.unwrap();
+    let revoked = log
+        .iter()
+        .find(|e| e.kind == EventKind::SessionRevoked)
+        .unwrap();
+    assert_eq!(
+        revoked.detail,
+        [
+            ("others".to_owned(), DetailValue::Flag(true)),
+            ("count".to_owned(), DetailValue::Count(2))
+        ]
     );
 }

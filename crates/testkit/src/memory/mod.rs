@@ -2,6 +2,7 @@
 //! the session port hands out, and login methods count the passkeys and links the other ports store.
 
 mod counters;
+mod events;
 mod keys;
 mod mfa;
 mod oauth;
@@ -15,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use authd_identity::{NewWorkspace, OutgoingEmail, PasswordReset, User};
-use authd_kernel::UserId;
+use authd_kernel::{SecurityEvent, UserId};
 use authd_mfa::{MfaRecord, RecoveryCodeHash};
 use authd_oauth::{LinkedIdentity, PendingAuthorization};
 use authd_passkey::{CeremonyRecord, StoredPasskey};
@@ -50,6 +51,7 @@ struct Tables {
     resets: Vec<PasswordReset>,
     outbox: Vec<OutboxRow>,
     counters: HashMap<String, (u32, OffsetDateTime)>,
+    events: Vec<SecurityEvent>,
     sessions: Vec<Session>,
     refresh: Vec<RefreshRecord>,
     mfa_failures: HashMap<SessionId, u32>,

@@ -1,6 +1,6 @@
 //! Sessions, their refresh tokens and second-factor attempt counters.
 
-use authd_kernel::{Client, StoreError, TokenHash, UserId};
+use authd_kernel::{Client, DetailValue, SecurityEvent, StoreError, TokenHash, UserId};
 use authd_session::ports::SessionRepository;
 use authd_session::{MfaStatus, RefreshRecord, Session, SessionId};
 use time::OffsetDateTime;
@@ -65,10 +65,12 @@ impl SessionRepository for MemoryStore {
         &self,
         session: &Session,
         refresh: Option<&RefreshRecord>,
+        event: Option<&SecurityEvent>,
     ) -> Result<(), StoreError> {
         let mut tables = self.tables();
         tables.sessions.push(session.clone());
         tables.refresh.extend(refresh.cloned());
+        tables.events.extend(event.cloned());
         Ok(())
     }
 
@@ -119,6 +121,7 @@ impl SessionRepository for MemoryStore {
         id: SessionId,
         refresh: &RefreshRecord,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let Some(session) = tables.open_pending(id) else {
@@ -129,6 +132,7 @@ impl SessionRepository for MemoryStore {
         session.authenticated_at = now;
         session.last_used_at = now;
         tables.refresh.push(refresh.clone());
+        tables.events.push(event.clone());
         Ok(true)
     }
 
@@ -149,10 +153,22 @@ impl SessionRepository for MemoryStore {
         Ok(Some(*count))
     }
 
-    async fn revoke(&self, id: SessionId, now: OffsetDateTime) -> Result<(), StoreError> {
-        if let Some(session) = self.tables().sessions.iter_mut().find(|s| s.id == id) {
-            session.revoked_at.get_or_insert(now);
-        }
+    async fn revoke(
+        &self,
+        id: SessionId,
+        now: OffsetDateTime,
+        event: Option<&SecurityEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tables = self.tables();
+        let Some(session) = tables
+            .sessions
+            .iter_mut()
+            .find(|s| s.id == id && s.revoked_at.is_none())
+        else {
+            return Ok(());
+        };
+        session.revoked_at = Some(now);
+        tables.events.extend(event.cloned());
         Ok(())
     }
 
@@ -170,6 +186,7 @@ impl SessionRepository for MemoryStore {
         id: SessionId,
         at: OffsetDateTime,
         client: &Client,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let Some(session) = tables.live_mut(|s| s.id == id, at).next() else {
@@ -178,6 +195,7 @@ impl SessionRepository for MemoryStore {
         session.authenticated_at = at;
         session.last_used_at = at;
         session.client = client.clone();
+        tables.events.push(event.clone());
         Ok(true)
     }
 
@@ -202,6 +220,7 @@ impl SessionRepository for MemoryStore {
         user: UserId,
         id: SessionId,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let Some(session) = tables
@@ -211,6 +230,7 @@ impl SessionRepository for MemoryStore {
             return Ok(false);
         };
         session.revoked_at = Some(now);
+        tables.events.push(event.clone());
         Ok(true)
     }
 
@@ -219,6 +239,7 @@ impl SessionRepository for MemoryStore {
         user: UserId,
         keep: SessionId,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<u64, StoreError> {
         let mut tables = self.tables();
         let mut revoked = 0;
@@ -226,6 +247,8 @@ impl SessionRepository for MemoryStore {
             session.revoked_at = Some(now);
             revoked += 1;
         }
+        let event = event.clone().with("count", DetailValue::Count(revoked));
+        tables.events.push(event);
         Ok(revoked)
     }
 }
