@@ -88,3 +88,20 @@ mod tests {
         );
     }
 }
+
+/// The calling client as an extractor, for handlers that need nothing else of the request.
+#[derive(Debug, Clone)]
+pub struct RequestClient(pub Client);
+
+impl actix_web::FromRequest for RequestClient {
+    type Error = actix_web::Error;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let trusted = req
+            .app_data::<actix_web::web::Data<crate::state::AppState>>()
+            .map(|state| state.web.trusted_proxies.clone())
+            .unwrap_or_default();
+        std::future::ready(Ok(Self(client(req, &trusted))))
+    }
+}

@@ -49,7 +49,10 @@ impl<P: Ports> Accounts<P> {
             .await?
             // The session used its attempts (the last one is being judged, or revoked it already).
             .ok_or(AccountError::InvalidSecondFactor)?;
-        match self.check_second_factor(caller.user_id, factor).await {
+        match self
+            .check_second_factor(caller.user_id, factor, client)
+            .await
+        {
             Ok(()) => {}
             Err(MfaError::InvalidCode) => {
                 self.record(EventKind::MfaFailed, caller.user_id, client, &[])
@@ -75,9 +78,14 @@ impl<P: Ports> Accounts<P> {
     ///
     /// # Errors
     /// [`AccountError::RateLimited`], the MFA domain's errors (wrong code, not enabled), or storage.
-    pub async fn disable_mfa(&self, user: UserId, code: &str) -> Result<(), AccountError> {
+    pub async fn disable_mfa(
+        &self,
+        user: UserId,
+        code: &str,
+        client: &Client,
+    ) -> Result<(), AccountError> {
         self.throttle.before_second_factor(user).await?;
-        self.domains.mfa.disable(user, code).await?;
+        self.domains.mfa.disable(user, code, client).await?;
         self.throttle.after_second_factor(user).await
     }
 
@@ -85,10 +93,13 @@ impl<P: Ports> Accounts<P> {
         &self,
         user: UserId,
         factor: SecondFactor<'_>,
+        client: &Client,
     ) -> Result<(), MfaError> {
         match factor {
             SecondFactor::Totp(code) => self.domains.mfa.verify(user, code).await,
-            SecondFactor::RecoveryCode(code) => self.domains.mfa.verify_recovery(user, code).await,
+            SecondFactor::RecoveryCode(code) => {
+                self.domains.mfa.verify_recovery(user, code, client).await
+            }
         }
     }
 }

@@ -168,13 +168,13 @@ impl<P: Ports> Accounts<P> {
             if !self.domains.sessions.is_live(session).await? {
                 return Err(OAuthError::InvalidState.into());
             }
-            let done = oauth.finish(flow, reply, state).await?;
+            let done = oauth.finish(flow, reply, state, client).await?;
             return Ok(ProviderCallback::Linked {
                 user: done.user.id,
                 redirect_to: done.redirect_to,
             });
         }
-        let done = oauth.finish(flow, reply, state).await?;
+        let done = oauth.finish(flow, reply, state, client).await?;
         Ok(ProviderCallback::SignedIn(Box::new(ProviderSignIn {
             sign_in: self
                 .start_session(done.user, FirstFactor::Provider(provider), client)

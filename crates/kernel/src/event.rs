@@ -30,11 +30,33 @@ pub enum EventKind {
     RefreshTokenReused,
     /// A factor was proven again in a session (`method`).
     Reauthenticated,
+    /// A password reset email was asked for.
+    PasswordResetRequested,
+    /// The password was reset with an emailed token (every session ended).
+    PasswordReset,
+    /// TOTP was turned on.
+    MfaEnabled,
+    /// TOTP was turned off.
+    MfaDisabled,
+    /// A recovery code was spent.
+    RecoveryCodeUsed,
+    /// A new set of recovery codes replaced the old one.
+    RecoveryCodesRegenerated,
+    /// A passkey was registered (`name`).
+    PasskeyAdded,
+    /// A passkey was deleted (`name`).
+    PasskeyRemoved,
+    /// A provider identity was linked (`provider`).
+    ProviderLinked,
+    /// A provider identity was unlinked (`provider`).
+    ProviderUnlinked,
+    /// The account's failed sign-ins reached the limit: password sign-in is refused for a while.
+    LockedOut,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 19] = [
         Self::SignedUp,
         Self::SignedIn,
         Self::SignInFailed,
@@ -43,6 +65,17 @@ impl EventKind {
         Self::SessionRevoked,
         Self::RefreshTokenReused,
         Self::Reauthenticated,
+        Self::PasswordResetRequested,
+        Self::PasswordReset,
+        Self::MfaEnabled,
+        Self::MfaDisabled,
+        Self::RecoveryCodeUsed,
+        Self::RecoveryCodesRegenerated,
+        Self::PasskeyAdded,
+        Self::PasskeyRemoved,
+        Self::ProviderLinked,
+        Self::ProviderUnlinked,
+        Self::LockedOut,
     ];
 
     /// The contract's name.
@@ -56,6 +89,17 @@ impl EventKind {
             Self::SessionRevoked => "session_revoked",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Reauthenticated => "reauthenticated",
+            Self::PasswordResetRequested => "password_reset_requested",
+            Self::PasswordReset => "password_reset",
+            Self::MfaEnabled => "mfa_enabled",
+            Self::MfaDisabled => "mfa_disabled",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
+            Self::ProviderLinked => "provider_linked",
+            Self::ProviderUnlinked => "provider_unlinked",
+            Self::LockedOut => "locked_out",
         }
     }
 

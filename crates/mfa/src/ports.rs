@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use time::OffsetDateTime;
 
 use crate::{EncryptedSecret, MfaRecord, RecoveryCodeHash};
@@ -30,7 +30,8 @@ pub trait MfaRepository: Send + Sync {
         now: OffsetDateTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Enables a pending factor, records `step` as used and stores the recovery codes, all or nothing.
+    /// Enables a pending factor, records `step` as used, stores the recovery codes and records `event`, all or
+    /// nothing.
     ///
     /// # Errors
     /// MUST return `Ok(false)`, writing nothing, when there is no pending factor.
@@ -40,6 +41,7 @@ pub trait MfaRepository: Send + Sync {
         step: u64,
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Records `step` as the last used one if it is later than the stored one.
@@ -53,7 +55,7 @@ pub trait MfaRepository: Send + Sync {
         step: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Spends one unused recovery code.
+    /// Spends one unused recovery code, recording `event` with it.
     ///
     /// # Errors
     /// MUST return `Ok(false)` when no unused code of the user has this hash, atomically.
@@ -62,9 +64,10 @@ pub trait MfaRepository: Send + Sync {
         user: UserId,
         code: &RecoveryCodeHash,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Replaces every recovery code of the user.
+    /// Replaces every recovery code of the user and records `event`, all or nothing.
     ///
     /// # Errors
     /// A storage failure.
@@ -73,10 +76,11 @@ pub trait MfaRepository: Send + Sync {
         user: UserId,
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Turns the factor off: erases the secret, deletes the recovery codes and records `disabled_at`, all or
-    /// nothing.
+    /// Turns the factor off: erases the secret, deletes the recovery codes, records `disabled_at` and `event`,
+    /// all or nothing.
     ///
     /// # Errors
     /// A storage failure.
@@ -84,5 +88,6 @@ pub trait MfaRepository: Send + Sync {
         &self,
         user: UserId,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use authd_kernel::{Clock, Random, Secret, UserId};
+use authd_kernel::{Client, Clock, EventKind, Random, Secret, SecurityEvent, UserId};
 
 use crate::ports::MfaRepository;
 use crate::recovery::{self, RecoveryCodes};
@@ -115,7 +115,12 @@ where
     /// # Errors
     /// [`MfaError::NoPendingEnrolment`] without a pending enrolment (also when MFA is already on),
     /// [`MfaError::InvalidCode`], [`MfaError::Crypto`] for an unreadable stored secret, a storage failure.
-    pub async fn confirm(&self, user: UserId, code: &str) -> Result<RecoveryCodes, MfaError> {
+    pub async fn confirm(
+        &self,
+        user: UserId,
+        code: &str,
+        client: &Client,
+    ) -> Result<RecoveryCodes, MfaError> {
         let record = self
             .active(user)
             .await?
@@ -125,7 +130,8 @@ where
         let now = self.clock.now();
         let (codes, hashes) = recovery::generate_set(&self.random, now);
         // `false` means another request confirmed, or setup replaced the secret, since we read the record.
-        if !self.repo.enable(user, step, &hashes, now).await? {
+        let enabled = self.event(EventKind::MfaEnabled, user, client);
+        if !self.repo.enable(user, step, &hashes, now, &enabled).await? {
             return Err(MfaError::NoPendingEnrolment);
         }
         Ok(codes)
@@ -146,9 +152,14 @@ where
     ///
     /// # Errors
     /// [`MfaError::NotEnabled`], [`MfaError::InvalidCode`] (unknown or already used), a storage failure.
-    pub async fn verify_recovery(&self, user: UserId, code: &str) -> Result<(), MfaError> {
+    pub async fn verify_recovery(
+        &self,
+        user: UserId,
+        code: &str,
+        client: &Client,
+    ) -> Result<(), MfaError> {
         self.enabled(user).await?;
-        self.spend_recovery_code(user, code).await
+        self.spend_recovery_code(user, code, client).await
     }
 
     /// Turns MFA off after a TOTP code (replay-guarded) or a recovery code (spent); the secret and every
@@ -156,16 +167,17 @@ where
     ///
     /// # Errors
     /// [`MfaError::NotEnabled`], [`MfaError::InvalidCode`], [`MfaError::Crypto`], a storage failure.
-    pub async fn disable(&self, user: UserId, code: &str) -> Result<(), MfaError> {
+    pub async fn disable(&self, user: UserId, code: &str, client: &Client) -> Result<(), MfaError> {
         let record = self.enabled(user).await?;
         // Six digits can only be a TOTP code and a recovery code is never six characters, so the shape
         // alone decides which check applies.
         if totp::is_well_formed(code) {
             self.spend_totp(user, &record, code).await?;
         } else {
-            self.spend_recovery_code(user, code).await?;
+            self.spend_recovery_code(user, code, client).await?;
         }
-        self.repo.disable(user, self.clock.now()).await?;
+        let disabled = self.event(EventKind::MfaDisabled, user, client);
+        self.repo.disable(user, self.clock.now(), &disabled).await?;
         Ok(())
     }
 
@@ -173,11 +185,18 @@ where
     ///
     /// # Errors
     /// [`MfaError::NotEnabled`], a storage failure.
-    pub async fn regenerate_recovery_codes(&self, user: UserId) -> Result<RecoveryCodes, MfaError> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        user: UserId,
+        client: &Client,
+    ) -> Result<RecoveryCodes, MfaError> {
         self.enabled(user).await?;
         let now = self.clock.now();
         let (codes, hashes) = recovery::generate_set(&self.random, now);
-        self.repo.replace_recovery_codes(user, &hashes, now).await?;
+        let regenerated = self.event(EventKind::RecoveryCodesRegenerated, user, client);
+        self.repo
+            .replace_recovery_codes(user, &hashes, now, &regenerated)
+            .await?;
         Ok(codes)
     }
 
@@ -190,6 +209,10 @@ where
             .active(user)
             .await?
             .is_some_and(|r| r.state == MfaState::Enabled))
+    }
+
+    fn event(&self, kind: EventKind, user: UserId, client: &Client) -> SecurityEvent {
+        SecurityEvent::new(kind, user, client, &self.clock, &self.random)
     }
 
     /// The user's factor if it is pending or enabled: a disabled row (which adapters may keep for its
@@ -241,11 +264,17 @@ where
     }
 
     /// Spends one recovery code of the user.
-    async fn spend_recovery_code(&self, user: UserId, code: &str) -> Result<(), MfaError> {
+    async fn spend_recovery_code(
+        &self,
+        user: UserId,
+        code: &str,
+        client: &Client,
+    ) -> Result<(), MfaError> {
         let hash = recovery::hash_recovery_code(code).ok_or(MfaError::InvalidCode)?;
+        let used = self.event(EventKind::RecoveryCodeUsed, user, client);
         if self
             .repo
-            .use_recovery_code(user, &hash, self.clock.now())
+            .use_recovery_code(user, &hash, self.clock.now(), &used)
             .await?
         {
             Ok(())

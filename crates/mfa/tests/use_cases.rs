@@ -8,7 +8,7 @@
     reason = "tests fail loudly"
 )]
 
-use authd_kernel::{Clock, UserId};
+use authd_kernel::{Client, Clock, UserId};
 use authd_mfa::ports::MfaRepository as _;
 use authd_mfa::{
     MfaError, MfaPolicy, MfaService, MfaState, RecoveryCodes, SecretCipher, TotpSecret,
@@ -92,7 +92,11 @@ impl World {
     /// Setup and confirm with the current code: MFA on, the current step spent.
     fn enrol(&self) -> (TotpSecret, RecoveryCodes) {
         let secret = self.setup(self.user);
-        let codes = run(self.service.confirm(self.user, &self.code(&secret, 0))).unwrap();
+        let codes =
+            run(self
+                .service
+                .confirm(self.user, &self.code(&secret, 0), &Client::default()))
+            .unwrap();
         (secret, codes)
     }
 
@@ -230,7 +234,7 @@ fn setup_while_enabled_is_refused_and_keeps_the_enrolled_secret() {
 #[test]
 fn confirming_without_setup_is_refused() {
     let w = World::new();
-    let result = run(w.service.confirm(w.user, "123456"));
+    let result = run(w.service.confirm(w.user, "123456", &Client::default()));
     assert!(matches!(result, Err(MfaError::NoPendingEnrolment)));
 }
 
@@ -239,7 +243,9 @@ fn confirming_twice_is_refused_the_second_time() {
     let w = World::new();
     let (secret, _) = w.enrol();
     w.clock.advance(Duration::seconds(30));
-    let again = run(w.service.confirm(w.user, &w.code(&secret, 0)));
+    let again = run(w
+        .service
+        .confirm(w.user, &w.code(&secret, 0), &Client::default()));
     assert!(matches!(again, Err(MfaError::NoPendingEnrolment)));
 }
 
@@ -247,12 +253,17 @@ fn confirming_twice_is_refused_the_second_time() {
 fn confirming_with_a_wrong_code_keeps_the_enrolment_pending() {
     let w = World::new();
     let secret = w.setup(w.user);
-    let wrong = run(w.service.confirm(w.user, &w.wrong_code(&secret)));
+    let wrong = run(w
+        .service
+        .confirm(w.user, &w.wrong_code(&secret), &Client::default()));
     assert!(matches!(wrong, Err(MfaError::InvalidCode)));
-    let malformed = run(w.service.confirm(w.user, "not a code"));
+    let malformed = run(w.service.confirm(w.user, "not a code", &Client::default()));
     assert!(matches!(malformed, Err(MfaError::InvalidCode)));
     assert_eq!(w.repo.record(w.user).unwrap().state, MfaState::Pending);
-    run(w.service.confirm(w.user, &w.code(&secret, 0))).unwrap();
+    run(w
+        .service
+        .confirm(w.user, &w.code(&secret, 0), &Client::default()))
+    .unwrap();
 }
 
 #[test]
@@ -263,10 +274,13 @@ fn setup_again_replaces_the_pending_secret() {
     assert_ne!(first.as_bytes(), second.as_bytes());
     let old_code = w.code(&first, 0);
     if old_code != w.code(&second, 0) {
-        let stale = run(w.service.confirm(w.user, &old_code));
+        let stale = run(w.service.confirm(w.user, &old_code, &Client::default()));
         assert!(matches!(stale, Err(MfaError::InvalidCode)));
     }
-    run(w.service.confirm(w.user, &w.code(&second, 0))).unwrap();
+    run(w
+        .service
+        .confirm(w.user, &w.code(&second, 0), &Client::default()))
+    .unwrap();
 }
 
 #[test]
@@ -275,12 +289,18 @@ fn a_recovery_code_signs_in_once_however_it_is_typed() {
     let (_, codes) = w.enrol();
     let code = codes.codes[3].expose();
     let typed = format!("  {}  ", code.to_uppercase().replace('-', " "));
-    run(w.service.verify_recovery(w.user, &typed)).unwrap();
-    let again = run(w.service.verify_recovery(w.user, code));
+    run(w
+        .service
+        .verify_recovery(w.user, &typed, &Client::default()))
+    .unwrap();
+    let again = run(w.service.verify_recovery(w.user, code, &Client::default()));
     assert!(matches!(again, Err(MfaError::InvalidCode)));
     assert_eq!(w.repo.unused_recovery_codes(w.user).len(), 9);
     // The others still work.
-    run(w.service.verify_recovery(w.user, codes.codes[4].expose())).unwrap();
+    run(w
+        .service
+        .verify_recovery(w.user, codes.codes[4].expose(), &Client::default()))
+    .unwrap();
 }
 
 #[test]
@@ -296,7 +316,7 @@ fn unknown_and_malformed_recovery_codes_are_refused() {
         "ääää-bbbb-cccc",
         huge.as_str(),
     ] {
-        let result = run(w.service.verify_recovery(w.user, code));
+        let result = run(w.service.verify_recovery(w.user, code, &Client::default()));
         assert!(
             matches!(result, Err(MfaError::InvalidCode)),
             "{:?}",
@@ -312,8 +332,13 @@ fn recovery_codes_of_one_user_do_not_work_for_another() {
     let (_, codes) = w.enrol();
     let other = w.another_user();
     let secret = w.setup(other);
-    run(w.service.confirm(other, &w.code(&secret, 0))).unwrap();
-    let result = run(w.service.verify_recovery(other, codes.codes[0].expose()));
+    run(w
+        .service
+        .confirm(other, &w.code(&secret, 0), &Client::default()))
+    .unwrap();
+    let result = run(w
+        .service
+        .verify_recovery(other, codes.codes[0].expose(), &Client::default()));
     assert!(matches!(result, Err(MfaError::InvalidCode)));
 }
 
@@ -322,7 +347,10 @@ fn regenerating_recovery_codes_invalidates_the_old_set() {
     let w = World::new();
     let (_, old) = w.enrol();
     w.clock.advance(Duration::hours(1));
-    let new = run(w.service.regenerate_recovery_codes(w.user)).unwrap();
+    let new = run(w
+        .service
+        .regenerate_recovery_codes(w.user, &Client::default()))
+    .unwrap();
     assert_eq!(new.codes.len(), 10);
     assert_eq!(new.generated_at, w.clock.now());
     assert_eq!(
@@ -331,10 +359,15 @@ fn regenerating_recovery_codes_invalidates_the_old_set() {
     );
     assert_eq!(w.repo.recovery_code_count(w.user), 10);
     for code in &old.codes {
-        let result = run(w.service.verify_recovery(w.user, code.expose()));
+        let result = run(w
+            .service
+            .verify_recovery(w.user, code.expose(), &Client::default()));
         assert!(matches!(result, Err(MfaError::InvalidCode)));
     }
-    run(w.service.verify_recovery(w.user, new.codes[0].expose())).unwrap();
+    run(w
+        .service
+        .verify_recovery(w.user, new.codes[0].expose(), &Client::default()))
+    .unwrap();
 }
 
 #[test]
@@ -342,7 +375,10 @@ fn disabling_with_a_totp_code_erases_the_secret_and_the_recovery_codes() {
     let w = World::new();
     let (secret, codes) = w.enrol();
     w.clock.advance(Duration::seconds(30));
-    run(w.service.disable(w.user, &w.code(&secret, 0))).unwrap();
+    run(w
+        .service
+        .disable(w.user, &w.code(&secret, 0), &Client::default()))
+    .unwrap();
     let record = w.repo.record(w.user).unwrap();
     assert_eq!(record.state, MfaState::Disabled);
     assert!(record.secret.0.is_empty());
@@ -352,7 +388,10 @@ fn disabling_with_a_totp_code_erases_the_secret_and_the_recovery_codes() {
     w.clock.advance(Duration::seconds(30));
     let verify = run(w.service.verify(w.user, &w.code(&secret, 0)));
     assert!(matches!(verify, Err(MfaError::NotEnabled)));
-    let recovery = run(w.service.verify_recovery(w.user, codes.codes[0].expose()));
+    let recovery =
+        run(w
+            .service
+            .verify_recovery(w.user, codes.codes[0].expose(), &Client::default()));
     assert!(matches!(recovery, Err(MfaError::NotEnabled)));
 }
 
@@ -360,9 +399,11 @@ fn disabling_with_a_totp_code_erases_the_secret_and_the_recovery_codes() {
 fn disabling_with_a_recovery_code_turns_mfa_off() {
     let w = World::new();
     let (_, codes) = w.enrol();
-    run(w
-        .service
-        .disable(w.user, &codes.codes[9].expose().to_uppercase()))
+    run(w.service.disable(
+        w.user,
+        &codes.codes[9].expose().to_uppercase(),
+        &Client::default(),
+    ))
     .unwrap();
     assert!(!w.enabled());
     assert_eq!(w.repo.recovery_code_count(w.user), 0);
@@ -372,12 +413,21 @@ fn disabling_with_a_recovery_code_turns_mfa_off() {
 fn disabling_with_a_replayed_wrong_or_spent_code_is_refused_and_keeps_mfa_on() {
     let w = World::new();
     let (secret, codes) = w.enrol();
-    let replayed = run(w.service.disable(w.user, &w.code(&secret, 0)));
+    let replayed = run(w
+        .service
+        .disable(w.user, &w.code(&secret, 0), &Client::default()));
     assert!(matches!(replayed, Err(MfaError::InvalidCode)));
-    let wrong = run(w.service.disable(w.user, "aaaa-bbbb-cccc"));
+    let wrong = run(w
+        .service
+        .disable(w.user, "aaaa-bbbb-cccc", &Client::default()));
     assert!(matches!(wrong, Err(MfaError::InvalidCode)));
-    run(w.service.verify_recovery(w.user, codes.codes[0].expose())).unwrap();
-    let spent = run(w.service.disable(w.user, codes.codes[0].expose()));
+    run(w
+        .service
+        .verify_recovery(w.user, codes.codes[0].expose(), &Client::default()))
+    .unwrap();
+    let spent = run(w
+        .service
+        .disable(w.user, codes.codes[0].expose(), &Client::default()));
     assert!(matches!(spent, Err(MfaError::InvalidCode)));
     assert!(w.enabled());
     assert_eq!(w.repo.unused_recovery_codes(w.user).len(), 9);
@@ -393,11 +443,15 @@ fn everything_but_setup_and_confirm_needs_mfa_enabled() {
         }
         let verify = run(w.service.verify(w.user, "123456"));
         assert!(matches!(verify, Err(MfaError::NotEnabled)), "{pending}");
-        let recovery = run(w.service.verify_recovery(w.user, "aaaa-bbbb-cccc"));
+        let recovery = run(w
+            .service
+            .verify_recovery(w.user, "aaaa-bbbb-cccc", &Client::default()));
         assert!(matches!(recovery, Err(MfaError::NotEnabled)), "{pending}");
-        let disable = run(w.service.disable(w.user, "123456"));
+        let disable = run(w.service.disable(w.user, "123456", &Client::default()));
         assert!(matches!(disable, Err(MfaError::NotEnabled)), "{pending}");
-        let regenerate = run(w.service.regenerate_recovery_codes(w.user));
+        let regenerate = run(w
+            .service
+            .regenerate_recovery_codes(w.user, &Client::default()));
         assert!(matches!(regenerate, Err(MfaError::NotEnabled)), "{pending}");
         assert!(!w.enabled());
     }
@@ -407,8 +461,14 @@ fn everything_but_setup_and_confirm_needs_mfa_enabled() {
 fn after_disabling_the_user_can_enrol_again_with_a_new_secret() {
     let w = World::new();
     let (old_secret, old_codes) = w.enrol();
-    run(w.service.disable(w.user, old_codes.codes[0].expose())).unwrap();
-    let confirm_before_setup = run(w.service.confirm(w.user, &w.code(&old_secret, 0)));
+    run(w
+        .service
+        .disable(w.user, old_codes.codes[0].expose(), &Client::default()))
+    .unwrap();
+    let confirm_before_setup =
+        run(w
+            .service
+            .confirm(w.user, &w.code(&old_secret, 0), &Client::default()));
     assert!(matches!(
         confirm_before_setup,
         Err(MfaError::NoPendingEnrolment)
@@ -416,15 +476,19 @@ fn after_disabling_the_user_can_enrol_again_with_a_new_secret() {
     w.clock.advance(Duration::seconds(30));
     let new_secret = w.setup(w.user);
     assert_ne!(new_secret.as_bytes(), old_secret.as_bytes());
-    let new_codes = run(w.service.confirm(w.user, &w.code(&new_secret, 0))).unwrap();
-    assert!(w.enabled());
-    let old = run(w
+    let new_codes = run(w
         .service
-        .verify_recovery(w.user, old_codes.codes[1].expose()));
+        .confirm(w.user, &w.code(&new_secret, 0), &Client::default()))
+    .unwrap();
+    assert!(w.enabled());
+    let old =
+        run(w
+            .service
+            .verify_recovery(w.user, old_codes.codes[1].expose(), &Client::default()));
     assert!(matches!(old, Err(MfaError::InvalidCode)));
     run(w
         .service
-        .verify_recovery(w.user, new_codes.codes[1].expose()))
+        .verify_recovery(w.user, new_codes.codes[1].expose(), &Client::default()))
     .unwrap();
 }
 
@@ -460,7 +524,9 @@ fn a_secret_row_copied_onto_another_user_is_unreadable_rather_than_accepted() {
     let stored = w.repo.record(w.user).unwrap().secret;
     let other = w.another_user();
     assert!(run(w.repo.save_pending(other, &stored, w.clock.now())).unwrap());
-    let result = run(w.service.confirm(other, &w.code(&secret, 0)));
+    let result = run(w
+        .service
+        .confirm(other, &w.code(&secret, 0), &Client::default()));
     assert!(matches!(result, Err(MfaError::Crypto(_))));
 }
 

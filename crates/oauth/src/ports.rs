@@ -3,7 +3,7 @@
 use std::future::Future;
 
 use authd_identity::{NewWorkspace, User};
-use authd_kernel::{Secret, StoreError, TokenHash, UserId};
+use authd_kernel::{Secret, SecurityEvent, StoreError, TokenHash, UserId};
 
 use crate::{
     AuthorizationRequest, LinkedIdentity, OAuthError, PendingAuthorization, ProviderIdentity,
@@ -88,12 +88,16 @@ pub trait OAuthRepository: Send + Sync {
         user: UserId,
     ) -> impl Future<Output = Result<Vec<LinkedIdentity>, StoreError>> + Send;
 
-    /// Attaches an identity to an existing account.
+    /// Attaches an identity to an existing account and records `event` with it.
     ///
     /// # Errors
-    /// MUST return [`OAuthError::ProviderAlreadyLinked`] when the identity is linked already or the account
-    /// already has an identity of this provider.
-    fn link(&self, link: &LinkedIdentity) -> impl Future<Output = Result<(), OAuthError>> + Send;
+    /// MUST return [`OAuthError::ProviderAlreadyLinked`], recording nothing, when the identity is linked
+    /// already or the account already has an identity of this provider.
+    fn link(
+        &self,
+        link: &LinkedIdentity,
+        event: &SecurityEvent,
+    ) -> impl Future<Output = Result<(), OAuthError>> + Send;
 
     /// Creates an account (no password) with its personal workspace and the linked identity, all or
     /// nothing.
@@ -108,7 +112,8 @@ pub trait OAuthRepository: Send + Sync {
         link: &LinkedIdentity,
     ) -> impl Future<Output = Result<(), OAuthError>> + Send;
 
-    /// Detaches the account's identity of this provider; false when there was none.
+    /// Detaches the account's identity of this provider and records `event` with it; false (recording
+    /// nothing) when there was none.
     ///
     /// # Errors
     /// A storage failure.
@@ -116,5 +121,6 @@ pub trait OAuthRepository: Send + Sync {
         &self,
         user: UserId,
         provider: ProviderKind,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -2,7 +2,10 @@
 
 use authd_identity::ports::{LoginMethodRepository, UserRepository};
 use authd_identity::{DisplayName, Email, NewWorkspace, User};
-use authd_kernel::{Clock, OpaqueToken, Random, Secret, TokenHash, UserId, constant_time_eq};
+use authd_kernel::{
+    Client, Clock, EventKind, OpaqueToken, Random, Secret, SecurityEvent, TokenHash, UserId,
+    constant_time_eq,
+};
 use authd_session::SessionId;
 use time::Duration;
 
@@ -155,9 +158,10 @@ where
         reply: ProviderReply,
         state: &str,
         binding: Option<&str>,
+        client: &Client,
     ) -> Result<Completed, OAuthError> {
         let flow = self.take_flow(kind, state, binding).await?;
-        self.finish(flow, reply, state).await
+        self.finish(flow, reply, state, client).await
     }
 
     /// Takes the flow a callback answers: checks the state first (single use, unexpired, this provider,
@@ -185,6 +189,7 @@ where
         flow: PendingAuthorization,
         reply: ProviderReply,
         state: &str,
+        client: &Client,
     ) -> Result<Completed, OAuthError> {
         let kind = flow.provider;
         let provider = self.provider(kind)?;
@@ -200,8 +205,8 @@ where
         };
         let identity = provider.exchange(&code, &request).await?;
         let (user, created) = match flow.purpose {
-            FlowPurpose::Link { user, .. } => (self.attach(user, &identity).await?, false),
-            FlowPurpose::SignIn => self.sign_in(&identity).await?,
+            FlowPurpose::Link { user, .. } => (self.attach(user, &identity, client).await?, false),
+            FlowPurpose::SignIn => self.sign_in(&identity, client).await?,
         };
         Ok(Completed {
             user,
@@ -233,11 +238,31 @@ where
         Ok(pending)
     }
 
+    /// Links the identity to the account, recording `provider_linked` with it.
+    async fn link(
+        &self,
+        user: UserId,
+        identity: &ProviderIdentity,
+        client: &Client,
+    ) -> Result<(), OAuthError> {
+        let linked = self
+            .event(EventKind::ProviderLinked, user, client)
+            .with_text("provider", identity.provider.as_str());
+        self.repo
+            .link(&self.link_for(user, identity), &linked)
+            .await
+    }
+
+    fn event(&self, kind: EventKind, user: UserId, client: &Client) -> SecurityEvent {
+        SecurityEvent::new(kind, user, client, &self.clock, &self.random)
+    }
+
     /// The link flow: the identity must be free or already this user's.
     async fn attach(
         &self,
         user_id: UserId,
         identity: &ProviderIdentity,
+        client: &Client,
     ) -> Result<User, OAuthError> {
         match self
             .repo
@@ -246,7 +271,7 @@ where
         {
             Some(link) if link.user_id != user_id => return Err(OAuthError::ProviderAlreadyLinked),
             Some(_) => {}
-            None => self.repo.link(&self.link_for(user_id, identity)).await?,
+            None => self.link(user_id, identity, client).await?,
         }
         self.repo
             .find_by_id(user_id)
@@ -255,7 +280,11 @@ where
     }
 
     /// The sign-in flow: known identity, else verified matching email, else a new account.
-    async fn sign_in(&self, identity: &ProviderIdentity) -> Result<(User, bool), OAuthError> {
+    async fn sign_in(
+        &self,
+        identity: &ProviderIdentity,
+        client: &Client,
+    ) -> Result<(User, bool), OAuthError> {
         if let Some(link) = self
             .repo
             .find_link(identity.provider, &identity.subject)
@@ -277,7 +306,7 @@ where
             ))?;
         match self.repo.find_by_email(&email).await? {
             Some(user) if identity.email_verified => {
-                self.repo.link(&self.link_for(user.id, identity)).await?;
+                self.link(user.id, identity, client).await?;
                 Ok((user, false))
             }
             Some(_) => Err(OAuthError::NoUsableEmail(
@@ -335,7 +364,12 @@ where
     /// # Errors
     /// [`OAuthError::UnknownProvider`], [`OAuthError::NotLinked`], [`OAuthError::LastLoginMethod`], or a
     /// storage failure.
-    pub async fn unlink(&self, user_id: UserId, kind: ProviderKind) -> Result<(), OAuthError> {
+    pub async fn unlink(
+        &self,
+        user_id: UserId,
+        kind: ProviderKind,
+        client: &Client,
+    ) -> Result<(), OAuthError> {
         let links = self.repo.links_of(user_id).await?;
         if !links.iter().any(|l| l.provider == kind) {
             return Err(OAuthError::NotLinked);
@@ -343,7 +377,10 @@ where
         if self.repo.login_methods(user_id).await?.count() <= 1 {
             return Err(OAuthError::LastLoginMethod);
         }
-        if !self.repo.unlink(user_id, kind).await? {
+        let unlinked = self
+            .event(EventKind::ProviderUnlinked, user_id, client)
+            .with_text("provider", kind.as_str());
+        if !self.repo.unlink(user_id, kind, &unlinked).await? {
             return Err(OAuthError::NotLinked);
         }
         Ok(())

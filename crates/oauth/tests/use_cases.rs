@@ -10,7 +10,7 @@
 
 use authd_identity::ports::UserRepository as _;
 use authd_identity::{DisplayName, Email, NewWorkspace, PasswordHash, User};
-use authd_kernel::{OsRandom, Secret, UserId};
+use authd_kernel::{Client, OsRandom, Secret, UserId};
 use authd_oauth::{
     OAuthError, OAuthPolicy, OAuthService, ProviderIdentity, ProviderKind, ProviderReply,
 };
@@ -98,6 +98,7 @@ fn flow(
         ProviderReply::Code(Secret::new("good")),
         &state_of(&begun.authorize_url),
         Some(begun.binding.expose()),
+        &Client::default(),
     ))
 }
 
@@ -190,6 +191,7 @@ fn the_state_is_single_use_unexpired_and_bound_to_the_browser() {
             ProviderReply::Code(Secret::new("good")),
             state,
             binding,
+            &Client::default(),
         ))
     };
     let begun = run(w.service.begin_sign_in(ProviderKind::GitHub, None)).unwrap();
@@ -260,17 +262,24 @@ fn unlink_keeps_the_last_way_in() {
         .unwrap()
         .user;
     assert!(matches!(
-        run(w.service.unlink(created.id, ProviderKind::GitHub)),
+        run(w
+            .service
+            .unlink(created.id, ProviderKind::GitHub, &Client::default())),
         Err(OAuthError::LastLoginMethod)
     ));
     assert!(matches!(
-        run(w.service.unlink(created.id, ProviderKind::Google)),
+        run(w
+            .service
+            .unlink(created.id, ProviderKind::Google, &Client::default())),
         Err(OAuthError::NotLinked)
     ));
 
     let ada = password_user(&w, "ada@example.com");
     flow(&w, identity("7", "ada@example.com", true), None).unwrap();
-    run(w.service.unlink(ada.id, ProviderKind::GitHub)).unwrap();
+    run(w
+        .service
+        .unlink(ada.id, ProviderKind::GitHub, &Client::default()))
+    .unwrap();
     assert!(run(w.service.links(ada.id)).unwrap().is_empty());
 }
 
@@ -284,6 +293,7 @@ fn a_provider_refusal_is_reported() {
         ProviderReply::Code(Secret::new("bad")),
         &state_of(&begun.authorize_url),
         Some(begun.binding.expose()),
+        &Client::default(),
     ));
     assert!(matches!(result, Err(OAuthError::Refused(_))));
 }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use time::OffsetDateTime;
 
 use crate::{
@@ -113,13 +113,14 @@ pub trait PasskeyRepository: Send + Sync {
         credential: &CredentialId,
     ) -> impl Future<Output = Result<Option<StoredPasskey>, StoreError>> + Send;
 
-    /// Stores a new passkey.
+    /// Stores a new passkey and records `event` with it.
     ///
     /// # Errors
     /// MUST return [`PasskeyError::AlreadyRegistered`] for a credential id stored already.
     fn insert(
         &self,
         passkey: &StoredPasskey,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<(), PasskeyError>> + Send;
 
     /// Records a login: the credential's new serialised state (signature counter) and the time, only if
@@ -136,7 +137,8 @@ pub trait PasskeyRepository: Send + Sync {
         at: OffsetDateTime,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Deletes the user's passkey; false when the user has no passkey with this id.
+    /// Deletes the user's passkey and records `event` with it; false (recording nothing) when the user has no
+    /// passkey with this id.
     ///
     /// # Errors
     /// A storage failure.
@@ -144,5 +146,6 @@ pub trait PasskeyRepository: Send + Sync {
         &self,
         user: UserId,
         id: PasskeyId,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }

@@ -2,7 +2,7 @@
 
 use authd_identity::User;
 use authd_identity::ports::LoginMethodRepository;
-use authd_kernel::{Clock, Random, UserId};
+use authd_kernel::{Client, Clock, EventKind, Random, SecurityEvent, UserId};
 use time::Duration;
 
 use crate::ports::{PasskeyRepository, RelyingParty};
@@ -76,6 +76,7 @@ where
         user: UserId,
         response_json: &str,
         name: Option<&str>,
+        client: &Client,
     ) -> Result<StoredPasskey, PasskeyError> {
         let ceremony = self
             .take(response_json, CeremonyPurpose::Registration(user))
@@ -93,7 +94,10 @@ where
             created_at: now,
             last_used_at: None,
         };
-        self.repo.insert(&passkey).await?;
+        let added = self
+            .event(EventKind::PasskeyAdded, user, client)
+            .with_text("name", passkey.name.clone());
+        self.repo.insert(&passkey, &added).await?;
         Ok(passkey)
     }
 
@@ -170,23 +174,31 @@ where
     ///
     /// # Errors
     /// [`PasskeyError::NotFound`], [`PasskeyError::LastLoginMethod`], or a storage failure.
-    pub async fn delete(&self, user: UserId, id: PasskeyId) -> Result<(), PasskeyError> {
-        if !self
-            .repo
-            .passkeys_of(user)
-            .await?
+    pub async fn delete(
+        &self,
+        user: UserId,
+        id: PasskeyId,
+        client: &Client,
+    ) -> Result<(), PasskeyError> {
+        let passkeys = self.repo.passkeys_of(user).await?;
+        let passkey = passkeys
             .iter()
-            .any(|p| p.id == id)
-        {
-            return Err(PasskeyError::NotFound);
-        }
+            .find(|p| p.id == id)
+            .ok_or(PasskeyError::NotFound)?;
         if self.repo.login_methods(user).await?.count() <= 1 {
             return Err(PasskeyError::LastLoginMethod);
         }
-        if !self.repo.delete(user, id).await? {
+        let removed = self
+            .event(EventKind::PasskeyRemoved, user, client)
+            .with_text("name", passkey.name.clone());
+        if !self.repo.delete(user, id, &removed).await? {
             return Err(PasskeyError::NotFound);
         }
         Ok(())
+    }
+
+    fn event(&self, kind: EventKind, user: UserId, client: &Client) -> SecurityEvent {
+        SecurityEvent::new(kind, user, client, &self.clock, &self.random)
     }
 
     async fn remember(

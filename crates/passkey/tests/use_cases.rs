@@ -10,7 +10,7 @@
 
 use authd_identity::ports::UserRepository as _;
 use authd_identity::{DisplayName, Email, NewWorkspace, PasswordHash, User};
-use authd_kernel::UserId;
+use authd_kernel::{Client, UserId};
 use authd_passkey::ports::{PasskeyRepository as _, RelyingParty};
 use authd_passkey::{
     AuthenticatedCredential, CEREMONY_TTL, Ceremony, CredentialId, MAX_NAME_CHARS, PasskeyError,
@@ -80,7 +80,9 @@ impl<P: RelyingParty> World<P> {
     ) -> Result<StoredPasskey, PasskeyError> {
         let options = run(self.service.begin_registration(user)).unwrap();
         let answer = response(&options, credential_id, counter, true);
-        run(self.service.finish_registration(user.id, &answer, name))
+        run(self
+            .service
+            .finish_registration(user.id, &answer, name, &Client::default()))
     }
 
     /// Begins a sign-in and answers it with `credential_id` at `counter`.
@@ -187,8 +189,13 @@ fn an_answer_cannot_be_replayed() {
     let ada = w.account("ada@example.com", true);
     let options = run(w.service.begin_registration(&ada)).unwrap();
     let registration = response(&options, "cred-a", 1, true);
-    run(w.service.finish_registration(ada.id, &registration, None)).unwrap();
-    let again = run(w.service.finish_registration(ada.id, &registration, None));
+    run(w
+        .service
+        .finish_registration(ada.id, &registration, None, &Client::default()))
+    .unwrap();
+    let again = run(w
+        .service
+        .finish_registration(ada.id, &registration, None, &Client::default()));
     assert!(
         matches!(again, Err(PasskeyError::UnknownCeremony)),
         "{again:?}"
@@ -231,10 +238,12 @@ fn a_registration_begun_for_one_user_cannot_be_finished_by_another() {
     let ada = w.account("ada@example.com", true);
     let bob = w.account("bob@example.com", true);
     let options = run(w.service.begin_registration(&ada)).unwrap();
-    let stolen =
-        run(w
-            .service
-            .finish_registration(bob.id, &response(&options, "cred-b", 0, true), None));
+    let stolen = run(w.service.finish_registration(
+        bob.id,
+        &response(&options, "cred-b", 0, true),
+        None,
+        &Client::default(),
+    ));
     assert!(
         matches!(stolen, Err(PasskeyError::UnknownCeremony)),
         "{stolen:?}"
@@ -248,10 +257,12 @@ fn a_ceremony_only_finishes_what_it_began() {
     let ada = w.account("ada@example.com", true);
     w.register(&ada, "cred-a", 1, None).unwrap();
     let login = run(w.service.begin_login()).unwrap();
-    let as_registration =
-        run(w
-            .service
-            .finish_registration(ada.id, &response(&login, "cred-new", 0, true), None));
+    let as_registration = run(w.service.finish_registration(
+        ada.id,
+        &response(&login, "cred-new", 0, true),
+        None,
+        &Client::default(),
+    ));
     assert!(
         matches!(as_registration, Err(PasskeyError::UnknownCeremony)),
         "{as_registration:?}"
@@ -402,27 +413,29 @@ fn a_passkey_is_deleted_by_its_owner_unless_it_is_the_last_way_in() {
     let first = w.register(&octo, "cred-o1", 0, None).unwrap();
     let second = w.register(&octo, "cred-o2", 0, None).unwrap();
 
-    let foreign = run(w.service.delete(octo.id, adas.id));
+    let foreign = run(w.service.delete(octo.id, adas.id, &Client::default()));
     assert!(
         matches!(foreign, Err(PasskeyError::NotFound)),
         "{foreign:?}"
     );
-    let unknown = run(w
-        .service
-        .delete(ada.id, PasskeyId::generate(&w.clock, &w.random)));
+    let unknown = run(w.service.delete(
+        ada.id,
+        PasskeyId::generate(&w.clock, &w.random),
+        &Client::default(),
+    ));
     assert!(
         matches!(unknown, Err(PasskeyError::NotFound)),
         "{unknown:?}"
     );
 
-    run(w.service.delete(ada.id, adas.id)).unwrap();
+    run(w.service.delete(ada.id, adas.id, &Client::default())).unwrap();
     assert!(
         run(w.service.list(ada.id)).unwrap().is_empty(),
         "the password still lets Ada in, so her only passkey can go"
     );
 
-    run(w.service.delete(octo.id, first.id)).unwrap();
-    let last = run(w.service.delete(octo.id, second.id));
+    run(w.service.delete(octo.id, first.id, &Client::default())).unwrap();
+    let last = run(w.service.delete(octo.id, second.id, &Client::default()));
     assert!(
         matches!(last, Err(PasskeyError::LastLoginMethod)),
         "{last:?}"

@@ -16,6 +16,20 @@ use crate::Store;
 use crate::convert::{db_error, from_db, to_db, uuid};
 use crate::schema::auth_events;
 
+/// Inserts the event row (an `Option<&EventRow>`) when `changed`, inside the caller's transaction: the log
+/// records what the transaction did, and nothing when it did nothing. A macro, because the connection type
+/// differs per backend (like [`with_conn!`]).
+macro_rules! record_if {
+    ($conn:expr, $changed:expr, $event:expr) => {
+        if let (true, Some(row)) = ($changed, $event) {
+            diesel::insert_into($crate::schema::auth_events::table)
+                .values(row)
+                .execute($conn)
+                .await?;
+        }
+    };
+}
+
 /// One stored event.
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = auth_events)]

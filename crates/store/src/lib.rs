@@ -6,8 +6,9 @@
 
 #[macro_use]
 mod pool;
-mod convert;
+#[macro_use]
 mod events;
+mod convert;
 mod keys;
 mod mfa;
 mod oauth;

@@ -1,6 +1,6 @@
 //! TOTP factors and recovery codes: the mfa crate's `MfaRepository`.
 
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use authd_mfa::ports::MfaRepository;
 use authd_mfa::{EncryptedSecret, MfaRecord, MfaState, RecoveryCodeHash};
 use diesel::{
@@ -12,6 +12,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, from_db, to_db, uuid};
+use crate::events::EventRow;
 use crate::schema::{mfa_factors, mfa_recovery_codes};
 
 #[derive(Queryable, Insertable)]
@@ -140,8 +141,10 @@ impl MfaRepository for Store {
         step: u64,
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let user = user.to_string();
+        let event = EventRow::from_domain(event);
         let step = step_to_db(step)?;
         let now = to_db(now);
         let rows = recovery_rows(&user, recovery, now);
@@ -176,6 +179,7 @@ impl MfaRepository for Store {
                         .execute(conn)
                         .await?;
                 }
+                record_if!(conn, true, Some(&event));
                 Ok(true)
             })
             .await
@@ -208,20 +212,26 @@ impl MfaRepository for Store {
         user: UserId,
         code: &RecoveryCodeHash,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let user = user.to_string();
-        let updated = with_conn!(self, |conn| {
-            diesel::update(
-                mfa_recovery_codes::table
-                    .find((&user, &code.0))
-                    .filter(mfa_recovery_codes::used_at.is_null()),
-            )
-            .set(mfa_recovery_codes::used_at.eq(Some(to_db(now))))
-            .execute(conn)
+        let event = EventRow::from_domain(event);
+        with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let spent = diesel::update(
+                    mfa_recovery_codes::table
+                        .find((&user, &code.0))
+                        .filter(mfa_recovery_codes::used_at.is_null()),
+                )
+                .set(mfa_recovery_codes::used_at.eq(Some(to_db(now))))
+                .execute(conn)
+                .await?;
+                record_if!(conn, spent == 1, Some(&event));
+                Ok(spent == 1)
+            })
             .await
             .map_err(db_error)
-        })?;
-        Ok(updated == 1)
+        })
     }
 
     async fn replace_recovery_codes(
@@ -229,8 +239,10 @@ impl MfaRepository for Store {
         user: UserId,
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<(), StoreError> {
         let user = user.to_string();
+        let event = EventRow::from_domain(event);
         let now = to_db(now);
         let rows = recovery_rows(&user, recovery, now);
         with_conn!(self, |conn| {
@@ -251,6 +263,7 @@ impl MfaRepository for Store {
                     .set(mfa_factors::recovery_codes_generated_at.eq(Some(now)))
                     .execute(conn)
                     .await?;
+                record_if!(conn, true, Some(&event));
                 Ok(())
             })
             .await
@@ -258,8 +271,14 @@ impl MfaRepository for Store {
         })
     }
 
-    async fn disable(&self, user: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn disable(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+        event: &SecurityEvent,
+    ) -> Result<(), StoreError> {
         let user = user.to_string();
+        let event = EventRow::from_domain(event);
         let now = to_db(now);
         with_conn!(self, |conn| {
             conn.transaction::<_, diesel::result::Error, _>(async |conn| {
@@ -277,6 +296,7 @@ impl MfaRepository for Store {
                     ))
                     .execute(conn)
                     .await?;
+                record_if!(conn, true, Some(&event));
                 Ok(())
             })
             .await

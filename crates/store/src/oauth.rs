@@ -1,7 +1,7 @@
 //! Pending OAuth authorizations and linked identities: the oauth crate's `OAuthRepository`.
 
 use authd_identity::{NewWorkspace, User};
-use authd_kernel::{Secret, StoreError, TokenHash, UserId};
+use authd_kernel::{Secret, SecurityEvent, StoreError, TokenHash, UserId};
 use authd_oauth::ports::OAuthRepository;
 use authd_oauth::{
     FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
@@ -10,11 +10,12 @@ use authd_session::SessionId;
 use diesel::{
     ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
 };
-use diesel_async::RunQueryDsl as _;
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use time::PrimitiveDateTime;
 
 use crate::Store;
 use crate::convert::{db_error, from_db, is_unique_violation, to_db, uuid};
+use crate::events::EventRow;
 use crate::schema::{oauth_authorizations, oauth_links};
 use crate::users::CreateError;
 
@@ -187,13 +188,19 @@ impl OAuthRepository for Store {
         rows.into_iter().map(LinkRow::into_domain).collect()
     }
 
-    async fn link(&self, link: &LinkedIdentity) -> Result<(), OAuthError> {
+    async fn link(&self, link: &LinkedIdentity, event: &SecurityEvent) -> Result<(), OAuthError> {
         let row = LinkRow::from_domain(link);
+        let event = EventRow::from_domain(event);
         let result = with_conn!(self, |conn| {
-            diesel::insert_into(oauth_links::table)
-                .values(&row)
-                .execute(conn)
-                .await
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                diesel::insert_into(oauth_links::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                record_if!(conn, true, Some(&event));
+                Ok(())
+            })
+            .await
         });
         match result {
             Ok(_) => Ok(()),
@@ -221,18 +228,28 @@ impl OAuthRepository for Store {
             })
     }
 
-    async fn unlink(&self, user: UserId, provider: ProviderKind) -> Result<bool, StoreError> {
+    async fn unlink(
+        &self,
+        user: UserId,
+        provider: ProviderKind,
+        event: &SecurityEvent,
+    ) -> Result<bool, StoreError> {
         let user = user.to_string();
-        let removed = with_conn!(self, |conn| {
-            diesel::delete(
-                oauth_links::table
-                    .filter(oauth_links::user_id.eq(&user))
-                    .filter(oauth_links::provider.eq(provider.as_str())),
-            )
-            .execute(conn)
+        let event = EventRow::from_domain(event);
+        with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let removed = diesel::delete(
+                    oauth_links::table
+                        .filter(oauth_links::user_id.eq(&user))
+                        .filter(oauth_links::provider.eq(provider.as_str())),
+                )
+                .execute(conn)
+                .await?;
+                record_if!(conn, removed == 1, Some(&event));
+                Ok(removed == 1)
+            })
             .await
             .map_err(db_error)
-        })?;
-        Ok(removed == 1)
+        })
     }
 }

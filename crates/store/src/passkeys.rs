@@ -1,6 +1,6 @@
 //! Passkeys and WebAuthn ceremonies in flight: the passkey crate's `PasskeyRepository`.
 
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use authd_passkey::ports::PasskeyRepository;
 use authd_passkey::{
     CeremonyPurpose, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
@@ -10,11 +10,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::{
     ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
 };
-use diesel_async::RunQueryDsl as _;
+use diesel_async::{AsyncConnection as _, RunQueryDsl as _};
 use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, from_db, is_unique_violation, to_db, uuid};
+use crate::events::EventRow;
 use crate::schema::{passkeys, webauthn_ceremonies};
 
 #[derive(Queryable, Insertable)]
@@ -190,12 +191,24 @@ impl PasskeyRepository for Store {
         row.map(PasskeyRow::into_domain).transpose()
     }
 
-    async fn insert(&self, passkey: &StoredPasskey) -> Result<(), PasskeyError> {
+    async fn insert(
+        &self,
+        passkey: &StoredPasskey,
+        event: &SecurityEvent,
+    ) -> Result<(), PasskeyError> {
         let row = PasskeyRow::from_domain(passkey);
-        let result = with_conn!(self, |conn| diesel::insert_into(passkeys::table)
-            .values(&row)
-            .execute(conn)
-            .await);
+        let event = EventRow::from_domain(event);
+        let result = with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                diesel::insert_into(passkeys::table)
+                    .values(&row)
+                    .execute(conn)
+                    .await?;
+                record_if!(conn, true, Some(&event));
+                Ok(())
+            })
+            .await
+        });
         match result {
             Ok(_) => Ok(()),
             Err(err) if is_unique_violation(&err) => Err(PasskeyError::AlreadyRegistered),
@@ -228,18 +241,28 @@ impl PasskeyRepository for Store {
         Ok(updated == 1)
     }
 
-    async fn delete(&self, user: UserId, id: PasskeyId) -> Result<bool, StoreError> {
+    async fn delete(
+        &self,
+        user: UserId,
+        id: PasskeyId,
+        event: &SecurityEvent,
+    ) -> Result<bool, StoreError> {
         let (user, id) = (user.to_string(), id.to_string());
-        let removed = with_conn!(self, |conn| {
-            diesel::delete(
-                passkeys::table
-                    .find(&id)
-                    .filter(passkeys::user_id.eq(&user)),
-            )
-            .execute(conn)
+        let event = EventRow::from_domain(event);
+        with_conn!(self, |conn| {
+            conn.transaction::<_, diesel::result::Error, _>(async |conn| {
+                let removed = diesel::delete(
+                    passkeys::table
+                        .find(&id)
+                        .filter(passkeys::user_id.eq(&user)),
+                )
+                .execute(conn)
+                .await?;
+                record_if!(conn, removed == 1, Some(&event));
+                Ok(removed == 1)
+            })
             .await
             .map_err(db_error)
-        })?;
-        Ok(removed == 1)
+        })
     }
 }

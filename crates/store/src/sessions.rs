@@ -15,20 +15,6 @@ use crate::convert::{db_error, from_db, to_db, uuid};
 use crate::events::EventRow;
 use crate::schema::{auth_events, refresh_tokens, sessions};
 
-/// Inserts the event row (an `Option<&EventRow>`) when `changed`, inside the caller's transaction: the log
-/// records what the transaction did, and nothing when it did nothing. A macro, because the connection type
-/// differs per backend.
-macro_rules! record_if {
-    ($conn:expr, $changed:expr, $event:expr) => {
-        if let (true, Some(row)) = ($changed, $event) {
-            diesel::insert_into(auth_events::table)
-                .values(row)
-                .execute($conn)
-                .await?;
-        }
-    };
-}
-
 #[derive(Queryable, Insertable)]
 #[diesel(table_name = sessions)]
 struct SessionRow {

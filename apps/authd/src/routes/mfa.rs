@@ -10,7 +10,7 @@ use crate::api::{
     no_store,
 };
 use crate::auth::{AnySession, RecentSession};
-use crate::client_ip::client;
+use crate::client_ip::{RequestClient, client};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
@@ -56,13 +56,14 @@ pub async fn setup(
 )]
 pub async fn confirm(
     state: web::Data<AppState>,
+    client: RequestClient,
     caller: RecentSession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
     let codes = state
         .accounts
         .mfa()
-        .confirm(caller.0.user_id, &body.0.code)
+        .confirm(caller.0.user_id, &body.0.code, &client.0)
         .await?;
     tracing::info!(user_id = %caller.0.user_id, "multi-factor authentication enabled");
     Ok(api::recovery_codes(codes))
@@ -144,12 +145,13 @@ pub async fn recovery_verify(
 )]
 pub async fn disable(
     state: web::Data<AppState>,
+    client: RequestClient,
     caller: RecentSession,
     body: JsonBody<CodeBody>,
 ) -> Result<HttpResponse, ApiError> {
     state
         .accounts
-        .disable_mfa(caller.0.user_id, &body.0.code)
+        .disable_mfa(caller.0.user_id, &body.0.code, &client.0)
         .await?;
     tracing::info!(user_id = %caller.0.user_id, "multi-factor authentication disabled");
     Ok(no_store(StatusCode::OK).json(StatusResponse {
@@ -172,9 +174,10 @@ pub async fn disable(
 )]
 pub async fn recovery_codes(
     state: web::Data<AppState>,
+    client: RequestClient,
     caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
-    regenerate(&state, caller).await
+    regenerate(&state, &client, caller).await
 }
 
 /// A fresh set of recovery codes; the previous set stops working (same as `/auth/mfa/recovery-codes`).
@@ -192,16 +195,21 @@ pub async fn recovery_codes(
 )]
 pub async fn recovery_codes_regenerate(
     state: web::Data<AppState>,
+    client: RequestClient,
     caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
-    regenerate(&state, caller).await
+    regenerate(&state, &client, caller).await
 }
 
-async fn regenerate(state: &AppState, caller: RecentSession) -> Result<HttpResponse, ApiError> {
+async fn regenerate(
+    state: &AppState,
+    client: &RequestClient,
+    caller: RecentSession,
+) -> Result<HttpResponse, ApiError> {
     let codes = state
         .accounts
         .mfa()
-        .regenerate_recovery_codes(caller.0.user_id)
+        .regenerate_recovery_codes(caller.0.user_id, &client.0)
         .await?;
     tracing::info!(user_id = %caller.0.user_id, "recovery codes regenerated");
     Ok(api::recovery_codes(codes))

@@ -248,7 +248,11 @@ pub async fn unlink(
     state
         .accounts
         .oauth()
-        .unlink(caller.0.user_id, kind)
+        .unlink(
+            caller.0.user_id,
+            kind,
+            &client(&req, &state.web.trusted_proxies),
+        )
         .await?;
     Ok(no_store(StatusCode::OK).json(StatusResponse { status: "unlinked" }))
 }

@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use crate::api::{self, SignInResponse, StatusResponse, no_store, rfc3339};
 use crate::auth::{FullSession, RecentSession};
-use crate::client_ip::client;
+use crate::client_ip::{RequestClient, client};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, OptionalJsonBody};
 use crate::state::AppState;
@@ -111,6 +111,7 @@ pub async fn register_challenge(
 )]
 pub async fn register(
     state: web::Data<AppState>,
+    client: RequestClient,
     caller: RecentSession,
     body: JsonBody<serde_json::Value>,
 ) -> Result<HttpResponse, ApiError> {
@@ -126,7 +127,12 @@ pub async fn register(
     let passkey = state
         .accounts
         .passkeys()
-        .finish_registration(caller.0.user_id, &body.0.to_string(), name.as_deref())
+        .finish_registration(
+            caller.0.user_id,
+            &body.0.to_string(),
+            name.as_deref(),
+            &client.0,
+        )
         .await
         .map_err(ApiError::from_registration)?;
     tracing::info!(user_id = %caller.0.user_id, passkey_id = %passkey.id, "passkey registered");
@@ -225,6 +231,7 @@ pub async fn list(
 )]
 pub async fn delete(
     state: web::Data<AppState>,
+    client: RequestClient,
     passkey_id: web::Path<String>,
     caller: RecentSession,
 ) -> Result<HttpResponse, ApiError> {
@@ -233,7 +240,7 @@ pub async fn delete(
     state
         .accounts
         .passkeys()
-        .delete(caller.0.user_id, id)
+        .delete(caller.0.user_id, id, &client.0)
         .await?;
     Ok(no_store(StatusCode::OK).json(StatusResponse { status: "deleted" }))
 }

@@ -12,6 +12,7 @@ use crate::mfa::totp;
 api_tests!(
     the_session_flows_are_recorded_and_read_back_without_secrets,
     the_log_is_paged_newest_first_and_checks_its_query,
+    mfa_changes_are_recorded,
 );
 
 /// The caller's whole log, newest first.
@@ -238,4 +239,66 @@ async fn the_log_is_paged_newest_first_and_checks_its_query(app: TestApp) {
     }
     let anonymous = app.call(TestRequest::get().uri("/auth/events")).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn mfa_changes_are_recorded(app: TestApp) {
+    let email = unique_email();
+    let token = app.register(&email).await.access_token();
+    let setup = app.post_as("/auth/mfa/setup", &token, json!({})).await;
+    let secret = setup.body["secret"].as_str().unwrap().to_owned();
+    let confirmed = app
+        .post_as(
+            "/auth/mfa/confirm",
+            &token,
+            json!({"code": totp(&secret, app.now_unix())}),
+        )
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
+    let renewed = app
+        .post_as("/auth/mfa/recovery-codes/regenerate", &token, json!({}))
+        .await;
+    let recovery = renewed.body["recovery_codes"][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let pending = app.login(&email, PASSWORD).await.body["mfa_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let full = app
+        .post_as(
+            "/auth/mfa/recovery-verify",
+            &pending,
+            json!({"code": recovery}),
+        )
+        .await;
+    assert_eq!(full.status, StatusCode::OK, "{}", full.text);
+    app.clock.advance(Duration::seconds(30));
+    let disabled = app
+        .post_as(
+            "/auth/mfa/disable",
+            &token,
+            json!({"code": totp(&secret, app.now_unix())}),
+        )
+        .await;
+    assert_eq!(disabled.status, StatusCode::OK, "{}", disabled.text);
+
+    let everything = app.get_as("/auth/events?limit=100", &token).await;
+    let log = everything.body["events"].as_array().unwrap();
+    for kind in [
+        "mfa_enabled",
+        "recovery_codes_regenerated",
+        "recovery_code_used",
+        "mfa_disabled",
+    ] {
+        assert_eq!(of_type(log, kind).len(), 1, "{kind} in {log:#?}");
+    }
+    assert!(
+        !everything.text.contains(&recovery),
+        "a recovery code in the log"
+    );
+    assert!(
+        !everything.text.contains(&secret),
+        "the TOTP secret in the log"
+    );
 }

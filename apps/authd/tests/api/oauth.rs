@@ -31,6 +31,7 @@ api_tests!(
     a_user_with_mfa_lands_in_a_pending_session,
     a_link_starts_no_session_and_needs_a_recent_one,
     a_link_flow_whose_session_ended_links_nothing_and_signs_nobody_in,
+    linking_and_unlinking_are_recorded_with_the_provider,
 );
 
 /// A local provider whose GitHub identity is unique to this test (the PostgreSQL database is shared).
@@ -662,4 +663,44 @@ async fn a_link_flow_whose_session_ended_links_nothing_and_signs_nobody_in(app: 
         )
         .await;
     assert_eq!(links.body, serde_json::json!([]), "nothing was linked");
+}
+
+async fn linking_and_unlinking_are_recorded_with_the_provider(app: TestApp) {
+    let provider = start_provider().await;
+    let app = with_providers(app, &provider).await;
+    let token = app.register(&unique_email()).await.access_token();
+    let linked = sign_in(&app, &provider, "github", Some(&token), "link").await;
+    assert_eq!(linked.status, StatusCode::FOUND, "{}", linked.text);
+    let unlinked = app
+        .call(
+            TestRequest::delete()
+                .uri("/auth/providers/github")
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    assert_eq!(unlinked.status, StatusCode::OK, "{}", unlinked.text);
+    let log = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/events")
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    let detail_of = |kind: &str| {
+        log.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .map(|e| e["detail"].clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        detail_of("provider_linked"),
+        [serde_json::json!({"provider": "github"})]
+    );
+    assert_eq!(
+        detail_of("provider_unlinked"),
+        [serde_json::json!({"provider": "github"})]
+    );
 }

@@ -23,6 +23,7 @@ api_tests!(
     a_stolen_stale_token_cannot_add_or_remove_a_passkey_until_a_passkey_reauthenticates,
     another_accounts_passkey_does_not_reauthenticate,
     a_registration_begun_in_a_session_that_ended_cannot_be_finished_in_another,
+    adding_and_removing_a_passkey_are_recorded_with_its_name,
 );
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> TestResponse {
@@ -531,4 +532,43 @@ async fn a_registration_begun_in_a_session_that_ended_cannot_be_finished_in_anot
         )
         .await;
     assert_eq!(listed.body, json!([]));
+}
+
+async fn adding_and_removing_a_passkey_are_recorded_with_its_name(app: TestApp) {
+    let token = app.register(&unique_email()).await.access_token();
+    let mut device = browser(true);
+    let added = register(&app, &mut device, &token, Some("YubiKey")).await;
+    let id = added.body["id"].as_str().unwrap().to_owned();
+    let mut other = browser(true);
+    register(&app, &mut other, &token, Some("Phone")).await;
+    let removed = app
+        .call(
+            TestRequest::delete()
+                .uri(&format!("/auth/passkeys/{id}"))
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    let log = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/events")
+                .insert_header(bearer(&token)),
+        )
+        .await;
+    let events = log.body["events"].as_array().unwrap();
+    let named = |kind: &str| -> Vec<Value> {
+        events
+            .iter()
+            .filter(|e| e["type"] == kind)
+            .map(|e| e["detail"].clone())
+            .collect()
+    };
+    assert_eq!(named("passkey_removed"), [json!({"name": "YubiKey"})]);
+    let mut added = named("passkey_added");
+    added.sort_by_key(ToString::to_string);
+    assert_eq!(
+        added,
+        [json!({"name": "Phone"}), json!({"name": "YubiKey"})]
+    );
 }

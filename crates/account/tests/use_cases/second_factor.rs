@@ -43,7 +43,11 @@ fn a_recovery_code_promotes_the_pending_session_once() {
     let w = world();
     let ada = w.sign_up("ada@example.com");
     w.enrol_totp(&ada);
-    let codes = run(w.accounts.mfa().regenerate_recovery_codes(ada.id)).unwrap();
+    let codes = run(w
+        .accounts
+        .mfa()
+        .regenerate_recovery_codes(ada.id, &laptop()))
+    .unwrap();
     let code = codes.codes[0].expose().to_owned();
     let pending = w.pending_sign_in("ada@example.com");
     let caller = run(w
@@ -204,11 +208,11 @@ fn guessing_at_disabling_mfa_is_limited_like_signing_in() {
     let secret = w.enrol_totp(&ada);
     let wrong = wrong_code_for(&w, &secret);
     for _ in 0..POLICY.second_factor_failures_per_user.max {
-        let result = run(w.accounts.disable_mfa(ada.id, wrong));
+        let result = run(w.accounts.disable_mfa(ada.id, wrong, &laptop()));
         assert!(matches!(result, Err(AccountError::Mfa(_))), "{result:?}");
     }
     let right = w.totp(&secret, 1);
-    let result = run(w.accounts.disable_mfa(ada.id, &right));
+    let result = run(w.accounts.disable_mfa(ada.id, &right, &laptop()));
     assert!(
         matches!(result, Err(AccountError::RateLimited { .. })),
         "{result:?}"

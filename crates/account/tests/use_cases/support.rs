@@ -178,7 +178,7 @@ impl World {
         let setup = run(self.accounts.begin_mfa_enrolment(user.id)).unwrap();
         let secret = TotpSecret::from_base32(setup.secret_base32.expose()).unwrap();
         let code = self.totp(&secret, 0);
-        run(self.accounts.mfa().confirm(user.id, &code)).unwrap();
+        run(self.accounts.mfa().confirm(user.id, &code, &laptop())).unwrap();
         secret
     }
 
@@ -213,7 +213,7 @@ impl World {
         run(self
             .accounts
             .passkeys()
-            .finish_registration(user.id, &answer, None))
+            .finish_registration(user.id, &answer, None, &laptop()))
         .unwrap();
     }
 

@@ -8,6 +8,7 @@ use authd_account::ports::RateLimiter as _;
 
 use authd_identity::PasswordHash;
 use authd_identity::ports::PasswordResetRepository as _;
+use authd_kernel::EventKind;
 use authd_kernel::Secret;
 use authd_mfa::ports::MfaRepository as _;
 use authd_mfa::{EncryptedSecret, RecoveryCodeHash};
@@ -20,7 +21,9 @@ use authd_session::{KeyId, StoredSigningKey};
 use authd_store::Store;
 use authd_testkit::contract::passkeys::passkey_of;
 use authd_testkit::contract::resets::{email_to, reset_for};
-use authd_testkit::contract::sessions::{laptop, pending_of, refresh_of, session_of};
+use authd_testkit::contract::sessions::{
+    event, event_for, laptop, pending_of, refresh_of, session_of,
+};
 use authd_testkit::contract::{T0, registered, token_hash, unique};
 use time::Duration;
 
@@ -122,7 +125,16 @@ async fn enrolled(store: &Store) -> authd_identity::User {
     let codes: Vec<_> = (0..3)
         .map(|i| RecoveryCodeHash(format!("code-{i}")))
         .collect();
-    store.enable(user.id, 100, &codes, T0).await.unwrap();
+    store
+        .enable(
+            user.id,
+            100,
+            &codes,
+            T0,
+            &event(&user, EventKind::MfaEnabled),
+        )
+        .await
+        .unwrap();
     user
 }
 
@@ -141,7 +153,13 @@ async fn concurrent_uses_of_one_recovery_code_let_one_through(store: Store) {
     let won = winners(|| {
         let store = store.clone();
         let code = RecoveryCodeHash("code-1".into());
-        async move { store.use_recovery_code(user.id, &code, T0).await.unwrap() }
+        let used = event(&user, EventKind::RecoveryCodeUsed);
+        async move {
+            store
+                .use_recovery_code(used.user_id, &code, T0, &used)
+                .await
+                .unwrap()
+        }
     })
     .await;
     assert_eq!(won, 1);
@@ -190,7 +208,10 @@ async fn concurrent_second_factor_attempts_never_pass_the_limit(store: Store) {
 async fn concurrent_logins_over_one_passkey_state_record_one_use(store: Store) {
     let user = registered(&store).await;
     let key = passkey_of(&user, T0);
-    store.insert(&key).await.unwrap();
+    store
+        .insert(&key, &event_for(key.user_id, EventKind::PasskeyAdded))
+        .await
+        .unwrap();
     let won = winners(|| {
         let (store, previous) = (store.clone(), key.data.clone());
         let next = unique("state");

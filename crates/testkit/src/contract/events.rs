@@ -3,10 +3,14 @@
 use authd_account::ports::{EventCursor, SecurityLog};
 use authd_identity::ports::UserRepository;
 use authd_kernel::{EventKind, SecurityEvent};
+use authd_oauth::ports::OAuthRepository;
+use authd_oauth::{LinkedIdentity, ProviderKind};
+use authd_passkey::ports::PasskeyRepository;
 use time::Duration;
 
+use super::passkeys::passkey_of;
 use super::sessions::event;
-use super::{T0, registered};
+use super::{T0, registered, unique};
 
 fn cursor_of(event: &SecurityEvent) -> EventCursor {
     EventCursor {
@@ -88,4 +92,67 @@ where
         [adas]
     );
     assert_eq!(repo.events_of(eve.id, None, 10).await.unwrap(), [eves]);
+}
+
+/// Passkey and provider changes record their events with them; refused ones record nothing.
+pub async fn credential_changes_record_their_events<R>(repo: R)
+where
+    R: SecurityLog + UserRepository + PasskeyRepository + OAuthRepository,
+{
+    let (ada, eve) = (registered(&repo).await, registered(&repo).await);
+    let key = passkey_of(&ada, T0);
+    repo.insert(&key, &event(&ada, EventKind::PasskeyAdded))
+        .await
+        .unwrap();
+    let foreign = event(&eve, EventKind::PasskeyRemoved);
+    assert!(!repo.delete(eve.id, key.id, &foreign).await.unwrap());
+    assert!(
+        repo.delete(ada.id, key.id, &event(&ada, EventKind::PasskeyRemoved))
+            .await
+            .unwrap()
+    );
+    let link = LinkedIdentity {
+        user_id: ada.id,
+        provider: ProviderKind::GitHub,
+        subject: unique("subject"),
+        email: None,
+        linked_at: T0,
+    };
+    repo.link(&link, &event(&ada, EventKind::ProviderLinked))
+        .await
+        .unwrap();
+    let twice = repo
+        .link(&link, &event(&ada, EventKind::ProviderLinked))
+        .await;
+    assert!(twice.is_err());
+    let unlinked = event(&ada, EventKind::ProviderUnlinked);
+    assert!(
+        repo.unlink(ada.id, ProviderKind::GitHub, &unlinked)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .unlink(ada.id, ProviderKind::GitHub, &unlinked)
+            .await
+            .unwrap()
+    );
+    let mut kinds: Vec<&str> = repo
+        .events_of(ada.id, None, 20)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.kind.as_str())
+        .collect();
+    kinds.sort_unstable();
+    assert_eq!(
+        kinds,
+        [
+            "passkey_added",
+            "passkey_removed",
+            "provider_linked",
+            "provider_unlinked"
+        ]
+    );
+    assert!(repo.events_of(eve.id, None, 20).await.unwrap().is_empty());
 }

@@ -2,12 +2,13 @@
 
 use authd_identity::LoginMethods;
 use authd_identity::ports::{LoginMethodRepository, UserRepository};
-use authd_kernel::{OsRandom, SystemClock, UserId};
+use authd_kernel::{EventKind, OsRandom, SystemClock, UserId};
 use authd_oauth::ports::OAuthRepository;
 use authd_oauth::{LinkedIdentity, ProviderKind};
 use authd_passkey::ports::PasskeyRepository;
 
 use super::passkeys::passkey_of;
+use super::sessions::event;
 use super::{T0, registered, unique, unique_email, user, workspace_of};
 
 /// The identity `subject` of `provider`, linked to `user_id`.
@@ -36,11 +37,18 @@ where
             providers: 0
         }
     );
-    repo.insert(&passkey_of(&ada, T0)).await.unwrap();
-    repo.insert(&passkey_of(&ada, T0)).await.unwrap();
-    repo.link(&link(ada.id, ProviderKind::GitHub))
+    repo.insert(&passkey_of(&ada, T0), &event(&ada, EventKind::PasskeyAdded))
         .await
         .unwrap();
+    repo.insert(&passkey_of(&ada, T0), &event(&ada, EventKind::PasskeyAdded))
+        .await
+        .unwrap();
+    repo.link(
+        &link(ada.id, ProviderKind::GitHub),
+        &event(&ada, EventKind::ProviderLinked),
+    )
+    .await
+    .unwrap();
     let methods = repo.login_methods(ada.id).await.unwrap();
     assert_eq!(
         methods,

@@ -1,10 +1,13 @@
 //! The contract of [`MfaRepository`].
 
+use authd_account::ports::SecurityLog;
 use authd_identity::ports::UserRepository;
+use authd_kernel::EventKind;
 use authd_mfa::ports::MfaRepository;
 use authd_mfa::{EncryptedSecret, MfaState, RecoveryCodeHash};
 use time::Duration;
 
+use super::sessions::event;
 use super::{T0, registered};
 
 /// Ten recovery code hashes starting with `prefix`.
@@ -41,7 +44,17 @@ where
     );
 
     let at = T0 + Duration::minutes(1);
-    assert!(repo.enable(user.id, 100, &codes("a"), at).await.unwrap());
+    assert!(
+        repo.enable(
+            user.id,
+            100,
+            &codes("a"),
+            at,
+            &event(&user, EventKind::MfaEnabled)
+        )
+        .await
+        .unwrap()
+    );
     let enabled = repo.find_factor(user.id).await.unwrap().unwrap();
     assert_eq!(enabled.state, MfaState::Enabled);
     assert_eq!(enabled.last_used_step, Some(100));
@@ -50,14 +63,21 @@ where
     assert_eq!(enabled.disabled_at, None);
 
     let off = at + Duration::hours(1);
-    repo.disable(user.id, off).await.unwrap();
+    repo.disable(user.id, off, &event(&user, EventKind::MfaDisabled))
+        .await
+        .unwrap();
     let disabled = repo.find_factor(user.id).await.unwrap().unwrap();
     assert_eq!(disabled.state, MfaState::Disabled);
     assert!(disabled.secret.0.is_empty(), "the secret survived");
     assert_eq!(disabled.disabled_at, Some(off));
     assert!(
         !repo
-            .use_recovery_code(user.id, &codes("a")[0], off)
+            .use_recovery_code(
+                user.id,
+                &codes("a")[0],
+                off,
+                &event(&user, EventKind::RecoveryCodeUsed)
+            )
             .await
             .unwrap(),
         "codes survived"
@@ -90,7 +110,15 @@ where
             .unwrap(),
         "pending not replaced"
     );
-    repo.enable(user.id, 7, &codes("a"), T0).await.unwrap();
+    repo.enable(
+        user.id,
+        7,
+        &codes("a"),
+        T0,
+        &event(&user, EventKind::MfaEnabled),
+    )
+    .await
+    .unwrap();
     assert!(
         !repo
             .save_pending(user.id, &EncryptedSecret(vec![3]), T0 + Duration::hours(1))
@@ -115,11 +143,27 @@ where
     R: MfaRepository + UserRepository,
 {
     let user = registered(&repo).await;
-    assert!(!repo.enable(user.id, 1, &codes("a"), T0).await.unwrap());
+    assert!(
+        !repo
+            .enable(
+                user.id,
+                1,
+                &codes("a"),
+                T0,
+                &event(&user, EventKind::MfaEnabled)
+            )
+            .await
+            .unwrap()
+    );
     assert!(repo.find_factor(user.id).await.unwrap().is_none());
     assert!(
         !repo
-            .use_recovery_code(user.id, &codes("a")[0], T0)
+            .use_recovery_code(
+                user.id,
+                &codes("a")[0],
+                T0,
+                &event(&user, EventKind::RecoveryCodeUsed)
+            )
             .await
             .unwrap(),
         "a refused enable stored its codes"
@@ -128,10 +172,27 @@ where
     repo.save_pending(user.id, &EncryptedSecret(vec![1]), T0)
         .await
         .unwrap();
-    repo.enable(user.id, 100, &codes("a"), T0).await.unwrap();
+    repo.enable(
+        user.id,
+        100,
+        &codes("a"),
+        T0,
+        &event(&user, EventKind::MfaEnabled),
+    )
+    .await
+    .unwrap();
     let later = T0 + Duration::minutes(1);
     assert!(
-        !repo.enable(user.id, 101, &codes("b"), later).await.unwrap(),
+        !repo
+            .enable(
+                user.id,
+                101,
+                &codes("b"),
+                later,
+                &event(&user, EventKind::MfaEnabled)
+            )
+            .await
+            .unwrap(),
         "enabled twice"
     );
     let enabled = repo.find_factor(user.id).await.unwrap().unwrap();
@@ -141,15 +202,25 @@ where
     );
     assert!(
         !repo
-            .use_recovery_code(user.id, &codes("b")[0], later)
+            .use_recovery_code(
+                user.id,
+                &codes("b")[0],
+                later,
+                &event(&user, EventKind::RecoveryCodeUsed)
+            )
             .await
             .unwrap(),
         "a refused enable replaced the codes"
     );
     assert!(
-        repo.use_recovery_code(user.id, &codes("a")[0], later)
-            .await
-            .unwrap()
+        repo.use_recovery_code(
+            user.id,
+            &codes("a")[0],
+            later,
+            &event(&user, EventKind::RecoveryCodeUsed)
+        )
+        .await
+        .unwrap()
     );
 }
 
@@ -162,7 +233,15 @@ where
     repo.save_pending(user.id, &EncryptedSecret(vec![1]), T0)
         .await
         .unwrap();
-    repo.enable(user.id, 100, &codes("a"), T0).await.unwrap();
+    repo.enable(
+        user.id,
+        100,
+        &codes("a"),
+        T0,
+        &event(&user, EventKind::MfaEnabled),
+    )
+    .await
+    .unwrap();
     assert!(!repo.use_step(user.id, 100).await.unwrap());
     assert!(!repo.use_step(user.id, 99).await.unwrap());
     assert!(repo.use_step(user.id, 101).await.unwrap());
@@ -189,41 +268,87 @@ where
             .await
             .unwrap();
     }
-    repo.enable(user.id, 1, &codes("a"), T0).await.unwrap();
-    repo.enable(other.id, 1, &codes("z"), T0).await.unwrap();
+    repo.enable(
+        user.id,
+        1,
+        &codes("a"),
+        T0,
+        &event(&user, EventKind::MfaEnabled),
+    )
+    .await
+    .unwrap();
+    repo.enable(
+        other.id,
+        1,
+        &codes("z"),
+        T0,
+        &event(&other, EventKind::MfaEnabled),
+    )
+    .await
+    .unwrap();
     assert!(
-        repo.use_recovery_code(user.id, &codes("a")[3], T0)
+        repo.use_recovery_code(
+            user.id,
+            &codes("a")[3],
+            T0,
+            &event(&user, EventKind::RecoveryCodeUsed)
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !repo
+            .use_recovery_code(
+                user.id,
+                &codes("a")[3],
+                T0,
+                &event(&user, EventKind::RecoveryCodeUsed)
+            )
             .await
             .unwrap()
     );
     assert!(
         !repo
-            .use_recovery_code(user.id, &codes("a")[3], T0)
-            .await
-            .unwrap()
-    );
-    assert!(
-        !repo
-            .use_recovery_code(user.id, &codes("z")[0], T0)
+            .use_recovery_code(
+                user.id,
+                &codes("z")[0],
+                T0,
+                &event(&user, EventKind::RecoveryCodeUsed)
+            )
             .await
             .unwrap(),
         "another user's code worked"
     );
 
     let later = T0 + Duration::days(1);
-    repo.replace_recovery_codes(user.id, &codes("b"), later)
-        .await
-        .unwrap();
+    repo.replace_recovery_codes(
+        user.id,
+        &codes("b"),
+        later,
+        &event(&user, EventKind::RecoveryCodesRegenerated),
+    )
+    .await
+    .unwrap();
     assert!(
         !repo
-            .use_recovery_code(user.id, &codes("a")[4], later)
+            .use_recovery_code(
+                user.id,
+                &codes("a")[4],
+                later,
+                &event(&user, EventKind::RecoveryCodeUsed)
+            )
             .await
             .unwrap()
     );
     assert!(
-        repo.use_recovery_code(user.id, &codes("b")[4], later)
-            .await
-            .unwrap()
+        repo.use_recovery_code(
+            user.id,
+            &codes("b")[4],
+            later,
+            &event(&user, EventKind::RecoveryCodeUsed)
+        )
+        .await
+        .unwrap()
     );
     assert_eq!(
         repo.find_factor(user.id)
@@ -234,9 +359,66 @@ where
         Some(later)
     );
     assert!(
-        repo.use_recovery_code(other.id, &codes("z")[0], later)
-            .await
-            .unwrap(),
+        repo.use_recovery_code(
+            other.id,
+            &codes("z")[0],
+            later,
+            &event(&other, EventKind::RecoveryCodeUsed)
+        )
+        .await
+        .unwrap(),
         "replacing one user's codes touched another's"
+    );
+}
+
+/// Each MFA change records its event with it; a refused one (a spent recovery code) records nothing.
+pub async fn mfa_changes_record_their_events<R>(repo: R)
+where
+    R: MfaRepository + UserRepository + SecurityLog,
+{
+    let user = registered(&repo).await;
+    repo.save_pending(user.id, &EncryptedSecret(vec![1]), T0)
+        .await
+        .unwrap();
+    let steps = [
+        EventKind::MfaEnabled,
+        EventKind::RecoveryCodeUsed,
+        EventKind::RecoveryCodesRegenerated,
+        EventKind::MfaDisabled,
+    ];
+    repo.enable(user.id, 1, &codes("a"), T0, &event(&user, steps[0]))
+        .await
+        .unwrap();
+    let code = &codes("a")[0];
+    assert!(
+        repo.use_recovery_code(user.id, code, T0, &event(&user, steps[1]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .use_recovery_code(user.id, code, T0, &event(&user, steps[1]))
+            .await
+            .unwrap()
+    );
+    repo.replace_recovery_codes(user.id, &codes("b"), T0, &event(&user, steps[2]))
+        .await
+        .unwrap();
+    repo.disable(user.id, T0, &event(&user, steps[3]))
+        .await
+        .unwrap();
+    let mut recorded: Vec<EventKind> = repo
+        .events_of(user.id, None, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.kind)
+        .collect();
+    recorded.sort_by_key(|k| k.as_str());
+    let mut expected = steps.to_vec();
+    expected.sort_by_key(|k| k.as_str());
+    assert_eq!(
+        recorded, expected,
+        "one event per change, none for the refused spend"
     );
 }

@@ -78,6 +78,7 @@ macro_rules! for_each_contract_suite {
             only_a_pending_factor_can_be_enabled,
             the_replay_guard_only_moves_forward,
             recovery_codes_are_single_use_per_user_and_replaced_as_a_set,
+            mfa_changes_record_their_events,
         );
         $runner!(oauth, shared:
             a_pending_authorization_is_taken_once,
@@ -94,6 +95,7 @@ macro_rules! for_each_contract_suite {
             events_are_listed_newest_first_a_page_at_a_time,
             events_at_the_same_time_page_by_id,
             a_cursor_yields_only_the_users_own_events,
+            credential_changes_record_their_events,
         );
         $runner!(outbox, alone:
             due_emails_are_claimed_oldest_first_once_per_lease,

@@ -2,7 +2,7 @@
 
 use authd_identity::User;
 use authd_identity::ports::UserRepository;
-use authd_kernel::Secret;
+use authd_kernel::{EventKind, Secret};
 use authd_oauth::ports::OAuthRepository;
 use authd_oauth::{
     FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind, RedirectPath,
@@ -11,7 +11,7 @@ use authd_session::SessionId;
 use authd_session::ports::SessionRepository;
 use time::{Duration, OffsetDateTime};
 
-use super::sessions::session_of;
+use super::sessions::{event, event_for, session_of};
 use super::{T0, registered, token_hash, unique, unique_email, user, workspace_of};
 
 /// A pending Google authorization: a link to the user's account from the session when given, else a sign-in.
@@ -116,24 +116,35 @@ pub async fn an_identity_links_to_one_account_and_an_account_to_one_identity_per
     let bob = registered(&repo).await;
     let subject = unique("subject");
     let first = link_at(&ada, ProviderKind::GitHub, &subject, T0);
-    repo.link(&first).await.unwrap();
+    repo.link(&first, &event_for(first.user_id, EventKind::ProviderLinked))
+        .await
+        .unwrap();
     let stolen = repo
-        .link(&link_at(&bob, ProviderKind::GitHub, &subject, T0))
+        .link(
+            &link_at(&bob, ProviderKind::GitHub, &subject, T0),
+            &event(&bob, EventKind::ProviderLinked),
+        )
         .await;
     assert!(
         matches!(stolen, Err(OAuthError::ProviderAlreadyLinked)),
         "{stolen:?}"
     );
     let second = repo
-        .link(&link_at(&ada, ProviderKind::GitHub, &unique("another"), T0))
+        .link(
+            &link_at(&ada, ProviderKind::GitHub, &unique("another"), T0),
+            &event(&ada, EventKind::ProviderLinked),
+        )
         .await;
     assert!(
         matches!(second, Err(OAuthError::ProviderAlreadyLinked)),
         "{second:?}"
     );
-    repo.link(&link_at(&ada, ProviderKind::Google, &subject, T0))
-        .await
-        .unwrap();
+    repo.link(
+        &link_at(&ada, ProviderKind::Google, &subject, T0),
+        &event(&ada, EventKind::ProviderLinked),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         repo.find_link(ProviderKind::GitHub, &subject)
             .await
@@ -224,14 +235,44 @@ where
         T0 + Duration::hours(1),
     );
     let older = link_at(&ada, ProviderKind::Google, &unique("g"), T0);
-    repo.link(&newer).await.unwrap();
-    repo.link(&older).await.unwrap();
+    repo.link(&newer, &event_for(newer.user_id, EventKind::ProviderLinked))
+        .await
+        .unwrap();
+    repo.link(&older, &event_for(older.user_id, EventKind::ProviderLinked))
+        .await
+        .unwrap();
     assert_eq!(repo.links_of(ada.id).await.unwrap(), [older.clone(), newer]);
-    assert!(repo.unlink(ada.id, ProviderKind::GitHub).await.unwrap());
-    assert!(!repo.unlink(ada.id, ProviderKind::GitHub).await.unwrap());
+    assert!(
+        repo.unlink(
+            ada.id,
+            ProviderKind::GitHub,
+            &event(&ada, EventKind::ProviderUnlinked)
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !repo
+            .unlink(
+                ada.id,
+                ProviderKind::GitHub,
+                &event(&ada, EventKind::ProviderUnlinked)
+            )
+            .await
+            .unwrap()
+    );
     assert_eq!(repo.links_of(ada.id).await.unwrap(), [older]);
     let bob = registered(&repo).await;
-    assert!(!repo.unlink(bob.id, ProviderKind::Google).await.unwrap());
+    assert!(
+        !repo
+            .unlink(
+                bob.id,
+                ProviderKind::Google,
+                &event(&bob, EventKind::ProviderUnlinked)
+            )
+            .await
+            .unwrap()
+    );
     assert_eq!(repo.links_of(ada.id).await.unwrap().len(), 1);
 }
 

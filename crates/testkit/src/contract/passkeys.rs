@@ -2,13 +2,14 @@
 
 use authd_identity::User;
 use authd_identity::ports::UserRepository;
-use authd_kernel::{OsRandom, SystemClock};
+use authd_kernel::{EventKind, OsRandom, SystemClock};
 use authd_passkey::ports::PasskeyRepository;
 use authd_passkey::{
     CeremonyPurpose, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
 };
 use time::{Duration, OffsetDateTime};
 
+use super::sessions::{event, event_for};
 use super::{T0, registered, unique};
 
 /// A passkey of `user` with a unique credential id, registered at `at`, not stored.
@@ -92,7 +93,9 @@ where
     let older = passkey_of(&ada, T0);
     let bobs = passkey_of(&bob, T0);
     for p in [&newer, &older, &bobs] {
-        repo.insert(p).await.unwrap();
+        repo.insert(p, &event_for(p.user_id, EventKind::PasskeyAdded))
+            .await
+            .unwrap();
     }
     let ids = |list: Vec<StoredPasskey>| list.into_iter().map(|p| p.id).collect::<Vec<_>>();
     assert_eq!(
@@ -126,12 +129,17 @@ where
     let ada = registered(&repo).await;
     let bob = registered(&repo).await;
     let key = passkey_of(&ada, T0);
-    repo.insert(&key).await.unwrap();
+    repo.insert(&key, &event_for(key.user_id, EventKind::PasskeyAdded))
+        .await
+        .unwrap();
     let twice = repo
-        .insert(&StoredPasskey {
-            credential_id: key.credential_id.clone(),
-            ..passkey_of(&bob, T0)
-        })
+        .insert(
+            &StoredPasskey {
+                credential_id: key.credential_id.clone(),
+                ..passkey_of(&bob, T0)
+            },
+            &event(&bob, EventKind::PasskeyAdded),
+        )
         .await;
     assert!(
         matches!(twice, Err(PasskeyError::AlreadyRegistered)),
@@ -147,7 +155,9 @@ where
 {
     let ada = registered(&repo).await;
     let key = passkey_of(&ada, T0);
-    repo.insert(&key).await.unwrap();
+    repo.insert(&key, &event_for(key.user_id, EventKind::PasskeyAdded))
+        .await
+        .unwrap();
     let first = T0 + Duration::hours(1);
     assert!(
         repo.record_use(key.id, "{\"counter\":1}", "{\"counter\":2}", first)
@@ -189,14 +199,30 @@ where
     let bob = registered(&repo).await;
     let key = passkey_of(&ada, T0);
     let kept = passkey_of(&ada, T0);
-    repo.insert(&key).await.unwrap();
-    repo.insert(&kept).await.unwrap();
+    repo.insert(&key, &event_for(key.user_id, EventKind::PasskeyAdded))
+        .await
+        .unwrap();
+    repo.insert(&kept, &event_for(kept.user_id, EventKind::PasskeyAdded))
+        .await
+        .unwrap();
     assert!(
-        !repo.delete(bob.id, key.id).await.unwrap(),
+        !repo
+            .delete(bob.id, key.id, &event(&bob, EventKind::PasskeyRemoved))
+            .await
+            .unwrap(),
         "someone else's passkey was deleted"
     );
-    assert!(repo.delete(ada.id, key.id).await.unwrap());
-    assert!(!repo.delete(ada.id, key.id).await.unwrap());
+    assert!(
+        repo.delete(ada.id, key.id, &event(&ada, EventKind::PasskeyRemoved))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !repo
+            .delete(ada.id, key.id, &event(&ada, EventKind::PasskeyRemoved))
+            .await
+            .unwrap()
+    );
     let left = repo.passkeys_of(ada.id).await.unwrap();
     assert_eq!(left.iter().map(|p| p.id).collect::<Vec<_>>(), [kept.id]);
     assert!(

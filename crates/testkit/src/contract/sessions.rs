@@ -5,7 +5,7 @@ use authd_identity::ports::UserRepository;
 use std::net::IpAddr;
 
 use authd_account::ports::SecurityLog;
-use authd_kernel::{Client, DetailValue, EventKind, OsRandom, SecurityEvent, SystemClock};
+use authd_kernel::{Client, DetailValue, EventKind, OsRandom, SecurityEvent, SystemClock, UserId};
 use authd_session::ports::SessionRepository;
 use authd_session::{MfaStatus, RefreshRecord, Session, SessionId, SignInMethod};
 use time::{Duration, OffsetDateTime};
@@ -30,7 +30,12 @@ pub fn session_of(user: &User) -> Session {
 
 /// An event of `kind` for `user`, now, from the laptop.
 pub fn event(user: &User, kind: EventKind) -> SecurityEvent {
-    SecurityEvent::new(kind, user.id, &laptop(), &SystemClock, &OsRandom)
+    event_for(user.id, kind)
+}
+
+/// An event of `kind` for the user with this id, now, from the laptop.
+pub fn event_for(user: UserId, kind: EventKind) -> SecurityEvent {
+    SecurityEvent::new(kind, user, &laptop(), &SystemClock, &OsRandom)
 }
 
 /// The client sessions are signed in from.

@@ -1,7 +1,7 @@
 //! TOTP factors and recovery codes, kept by the same rules as the store's (see `crates/store/src/mfa.rs`):
 //! a disabled factor keeps its row, with an empty secret, and `find_factor` returns it.
 
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use authd_mfa::ports::MfaRepository;
 use authd_mfa::{EncryptedSecret, MfaRecord, MfaState, RecoveryCodeHash};
 use time::OffsetDateTime;
@@ -89,6 +89,7 @@ impl MfaRepository for MemoryStore {
         step: u64,
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let mut state = self.tables();
         let Some(record) = state
@@ -105,6 +106,7 @@ impl MfaRepository for MemoryStore {
         record.disabled_at = None;
         state.recovery.retain(|r| r.user != user);
         state.recovery.extend(rows(user, recovery));
+        state.events.push(event.clone());
         Ok(true)
     }
 
@@ -126,6 +128,7 @@ impl MfaRepository for MemoryStore {
         user: UserId,
         code: &RecoveryCodeHash,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let mut state = self.tables();
         let Some(row) = state
@@ -136,6 +139,7 @@ impl MfaRepository for MemoryStore {
             return Ok(false);
         };
         row.used_at = Some(now);
+        state.events.push(event.clone());
         Ok(true)
     }
 
@@ -144,6 +148,7 @@ impl MfaRepository for MemoryStore {
         user: UserId,
         recovery: &[RecoveryCodeHash],
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<(), StoreError> {
         let mut state = self.tables();
         state.recovery.retain(|r| r.user != user);
@@ -151,10 +156,16 @@ impl MfaRepository for MemoryStore {
         if let Some(record) = state.factors.get_mut(&user) {
             record.recovery_codes_generated_at = Some(now);
         }
+        state.events.push(event.clone());
         Ok(())
     }
 
-    async fn disable(&self, user: UserId, now: OffsetDateTime) -> Result<(), StoreError> {
+    async fn disable(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+        event: &SecurityEvent,
+    ) -> Result<(), StoreError> {
         let mut state = self.tables();
         state.recovery.retain(|r| r.user != user);
         if let Some(record) = state.factors.get_mut(&user) {
@@ -163,6 +174,7 @@ impl MfaRepository for MemoryStore {
             record.last_used_step = None;
             record.disabled_at = Some(now);
         }
+        state.events.push(event.clone());
         Ok(())
     }
 }

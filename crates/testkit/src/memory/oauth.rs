@@ -1,7 +1,7 @@
 //! Pending OAuth authorizations and linked identities.
 
 use authd_identity::{IdentityError, NewWorkspace, User};
-use authd_kernel::{StoreError, TokenHash, UserId};
+use authd_kernel::{SecurityEvent, StoreError, TokenHash, UserId};
 use authd_oauth::ports::OAuthRepository;
 use authd_oauth::{FlowPurpose, LinkedIdentity, OAuthError, PendingAuthorization, ProviderKind};
 
@@ -66,12 +66,13 @@ impl OAuthRepository for MemoryStore {
         Ok(links)
     }
 
-    async fn link(&self, link: &LinkedIdentity) -> Result<(), OAuthError> {
+    async fn link(&self, link: &LinkedIdentity, event: &SecurityEvent) -> Result<(), OAuthError> {
         let mut tables = self.tables();
         if tables.clashes(link) {
             return Err(OAuthError::ProviderAlreadyLinked);
         }
         tables.links.push(link.clone());
+        tables.events.push(event.clone());
         Ok(())
     }
 
@@ -98,12 +99,21 @@ impl OAuthRepository for MemoryStore {
         Ok(())
     }
 
-    async fn unlink(&self, user: UserId, provider: ProviderKind) -> Result<bool, StoreError> {
+    async fn unlink(
+        &self,
+        user: UserId,
+        provider: ProviderKind,
+        event: &SecurityEvent,
+    ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let before = tables.links.len();
         tables
             .links
             .retain(|l| !(l.user_id == user && l.provider == provider));
-        Ok(tables.links.len() < before)
+        let removed = tables.links.len() < before;
+        if removed {
+            tables.events.push(event.clone());
+        }
+        Ok(removed)
     }
 }

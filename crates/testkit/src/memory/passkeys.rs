@@ -1,7 +1,7 @@
 //! Passkeys and WebAuthn ceremonies in flight, kept by the same rules as the store's
 //! (see `crates/store/src/passkeys.rs`).
 
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use authd_passkey::ports::PasskeyRepository;
 use authd_passkey::{
     CeremonyPurpose, CeremonyRecord, CredentialId, PasskeyError, PasskeyId, StoredPasskey,
@@ -65,7 +65,11 @@ impl PasskeyRepository for MemoryStore {
             .cloned())
     }
 
-    async fn insert(&self, passkey: &StoredPasskey) -> Result<(), PasskeyError> {
+    async fn insert(
+        &self,
+        passkey: &StoredPasskey,
+        event: &SecurityEvent,
+    ) -> Result<(), PasskeyError> {
         let mut tables = self.tables();
         // The store maps every unique violation (credential id, or the id itself) to this error.
         if tables
@@ -76,6 +80,7 @@ impl PasskeyRepository for MemoryStore {
             return Err(PasskeyError::AlreadyRegistered);
         }
         tables.passkeys.push(passkey.clone());
+        tables.events.push(event.clone());
         Ok(())
     }
 
@@ -99,12 +104,21 @@ impl PasskeyRepository for MemoryStore {
         Ok(true)
     }
 
-    async fn delete(&self, user: UserId, id: PasskeyId) -> Result<bool, StoreError> {
+    async fn delete(
+        &self,
+        user: UserId,
+        id: PasskeyId,
+        event: &SecurityEvent,
+    ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let before = tables.passkeys.len();
         tables
             .passkeys
             .retain(|p| !(p.id == id && p.user_id == user));
-        Ok(tables.passkeys.len() < before)
+        let removed = tables.passkeys.len() < before;
+        if removed {
+            tables.events.push(event.clone());
+        }
+        Ok(removed)
     }
 }
