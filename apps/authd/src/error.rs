@@ -362,7 +362,9 @@ impl From<PasskeyError> for ApiError {
 impl From<AccountError> for ApiError {
     fn from(err: AccountError) -> Self {
         match err {
-            AccountError::RateLimited { retry_after } => Self::RateLimited { retry_after },
+            AccountError::RateLimited { retry_after } | AccountError::LockedOut { retry_after } => {
+                Self::RateLimited { retry_after }
+            }
             AccountError::SecondFactorNotPending => Self::MfaNotPending,
             AccountError::ReauthRequired => Self::ReauthRequired,
             AccountError::SessionNotFound => Self::NotFound,

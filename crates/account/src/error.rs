@@ -16,6 +16,13 @@ pub enum AccountError {
         /// Seconds until the window that refused the attempt ends.
         retry_after: u64,
     },
+    /// The attempt that crossed the account's limit on failed sign-ins: refused like any over the limit,
+    /// and recorded as a lock-out.
+    #[error("too many failed sign-ins; retry in {retry_after} s")]
+    LockedOut {
+        /// Seconds until the window that refused the attempt ends.
+        retry_after: u64,
+    },
     /// A second factor was presented for a session that is not waiting for one.
     #[error("this session is not waiting for a second factor")]
     SecondFactorNotPending,

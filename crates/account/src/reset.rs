@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use authd_identity::Email;
+use authd_kernel::Client;
 
 use crate::{AccountError, Accounts, Ports};
 
@@ -40,11 +41,15 @@ impl<P: Ports> Accounts<P> {
         &self,
         email: &Email,
         correlation: Option<&str>,
+        client: &Client,
     ) -> Result<ResetEmail, AccountError> {
         if !self.throttle.allow_reset_email(email.as_str()).await? {
             return Ok(ResetEmail::OverLimit);
         }
-        self.domains.resets.request(email, correlation).await?;
+        self.domains
+            .resets
+            .request(email, correlation, client)
+            .await?;
         Ok(ResetEmail::Handled)
     }
 }

@@ -79,8 +79,13 @@ impl<P: Ports> Accounts<P> {
         &self,
         token: &Secret,
         new_password: Secret,
+        client: &Client,
     ) -> Result<UserId, AccountError> {
-        let user = self.domains.resets.reset(token, new_password).await?;
+        let user = self
+            .domains
+            .resets
+            .reset(token, new_password, client)
+            .await?;
         self.forget_ceremonies_of(user).await?;
         Ok(user)
     }

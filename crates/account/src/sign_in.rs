@@ -93,7 +93,7 @@ impl<P: Ports> Accounts<P> {
         registration: Registration,
         client: &Client,
     ) -> Result<FullSession, AccountError> {
-        let user = self.domains.identity.register(registration).await?;
+        let user = self.domains.identity.register(registration, client).await?;
         let tokens = self
             .domains
             .sessions
@@ -112,7 +112,7 @@ impl<P: Ports> Accounts<P> {
         password: &Secret,
         client: &Client,
     ) -> Result<SignIn, AccountError> {
-        self.throttle.before_login(client.ip, email).await?;
+        self.admit_login(email, client).await?;
         let user = match self.domains.identity.login(email, password).await {
             Ok(user) => user,
             Err(IdentityError::InvalidCredentials) => {
@@ -254,6 +254,25 @@ impl<P: Ports> Accounts<P> {
             .start_single_factor(user.id, client, method)
             .await?;
         Ok(SignIn::Complete(FullSession { user, tokens }))
+    }
+
+    /// Counts a sign-in attempt against the login limits; the attempt that locks an existing account out
+    /// goes in its log.
+    pub(crate) async fn admit_login(
+        &self,
+        email: &str,
+        client: &Client,
+    ) -> Result<(), AccountError> {
+        match self.throttle.before_login(client.ip, email).await {
+            Err(AccountError::LockedOut { retry_after }) => {
+                if let Some(account) = self.domains.identity.account_by_email(email).await? {
+                    self.record(EventKind::LockedOut, account.id, client, &[])
+                        .await;
+                }
+                Err(AccountError::LockedOut { retry_after })
+            }
+            other => other,
+        }
     }
 
     /// A wrong password for an existing account goes in its log (an unknown email has no log).

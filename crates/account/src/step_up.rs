@@ -60,7 +60,7 @@ impl<P: Ports> Accounts<P> {
     ) -> Result<OffsetDateTime, AccountError> {
         let user = self.signed_in_user(caller.user_id).await?;
         let email = user.email.as_str();
-        self.throttle.before_login(client.ip, email).await?;
+        self.admit_login(email, client).await?;
         if let Err(err) = self.check_proof(&user, proof).await {
             let detail = [
                 ("method", DetailValue::Text(proof.method().into())),

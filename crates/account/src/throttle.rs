@@ -63,7 +63,8 @@ impl<L: RateLimiter, C: Clock> Throttle<L, C> {
     /// ([`Self::after_login`]), which leaves exactly the failures counted.
     ///
     /// # Errors
-    /// [`AccountError::RateLimited`], or a storage failure.
+    /// [`AccountError::RateLimited`] ([`AccountError::LockedOut`] for the attempt that crosses the account's
+    /// limit), or a storage failure.
     pub async fn before_login(&self, ip: Option<IpAddr>, email: &str) -> Result<(), AccountError> {
         if !self.policy.enabled {
             return Ok(());
@@ -72,11 +73,20 @@ impl<L: RateLimiter, C: Clock> Throttle<L, C> {
             self.count(&format!("login:ip:{ip}"), self.policy.login_per_ip)
                 .await?;
         }
-        self.count(
-            &account_bucket(email),
-            self.policy.login_failures_per_account,
-        )
-        .await
+        let limit = self.policy.login_failures_per_account;
+        let now = self.clock.now();
+        let account = self
+            .counters
+            .hit(&account_bucket(email), limit.window, now)
+            .await?;
+        // The attempt that crosses the limit locks the account out (for the rest of the window): the one
+        // the security log records; the later ones are plain refusals.
+        if account.hits == limit.max.saturating_add(1) {
+            return Err(AccountError::LockedOut {
+                retry_after: retry_after(account, now),
+            });
+        }
+        refuse_over(account, limit.max, now)
     }
 
     /// Forgets the account's failures after a successful login (its own attempt included).
@@ -173,10 +183,16 @@ fn email_key(email: &str) -> String {
 
 fn refuse_over(state: RateWindow, max: u32, now: OffsetDateTime) -> Result<(), AccountError> {
     if state.hits > max {
-        let retry_after = u64::try_from((state.resets_at - now).whole_seconds())
-            .unwrap_or(1)
-            .max(1);
-        return Err(AccountError::RateLimited { retry_after });
+        return Err(AccountError::RateLimited {
+            retry_after: retry_after(state, now),
+        });
     }
     Ok(())
+}
+
+/// Whole seconds until the window ends, at least one.
+fn retry_after(state: RateWindow, now: OffsetDateTime) -> u64 {
+    u64::try_from((state.resets_at - now).whole_seconds())
+        .unwrap_or(1)
+        .max(1)
 }

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use authd_kernel::{Secret, StoreError, TokenHash, UserId};
+use authd_kernel::{Secret, SecurityEvent, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use crate::{
@@ -12,7 +12,8 @@ use crate::{
 
 /// Storage of user accounts and their workspaces.
 pub trait UserRepository: Send + Sync {
-    /// Inserts the user, their personal workspace and the owner membership, all or nothing.
+    /// Inserts the user, their personal workspace and the owner membership, and records `event` (the
+    /// `signed_up` of a sign-up) when given, all or nothing.
     ///
     /// # Errors
     /// MUST return [`IdentityError::EmailTaken`] when an account with this email exists, and
@@ -21,6 +22,7 @@ pub trait UserRepository: Send + Sync {
         &self,
         user: &User,
         workspace: &NewWorkspace,
+        event: Option<&SecurityEvent>,
     ) -> impl Future<Output = Result<(), IdentityError>> + Send;
 
     /// The account with this (normalised) email.
@@ -98,7 +100,8 @@ pub trait Mailer: Send + Sync {
 
 /// Storage of password-reset tokens and of the email outbox they are sent through.
 pub trait PasswordResetRepository: Send + Sync {
-    /// Deletes the user's unused reset tokens, stores `reset`, and queues `email` for delivery, all or nothing.
+    /// Deletes the user's unused reset tokens, stores `reset`, queues `email` for delivery and records `event`,
+    /// all or nothing.
     /// `correlation` is kept with the queued email for the logs.
     ///
     /// # Errors
@@ -108,6 +111,7 @@ pub trait PasswordResetRepository: Send + Sync {
         reset: &PasswordReset,
         email: &OutgoingEmail,
         correlation: Option<&str>,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The reset token with this hash, used or not.
@@ -119,8 +123,8 @@ pub trait PasswordResetRepository: Send + Sync {
         hash: &TokenHash,
     ) -> impl Future<Output = Result<Option<PasswordReset>, StoreError>> + Send;
 
-    /// Marks the token used, replaces the user's password hash and revokes every session of the user, all or
-    /// nothing: a reset must never leave a stolen session alive.
+    /// Marks the token used, replaces the user's password hash, revokes every session of the user and records
+    /// `event`, all or nothing: a reset must never leave a stolen session alive.
     ///
     /// # Errors
     /// MUST return `Ok(false)`, writing nothing, when the token was already used.
@@ -130,6 +134,7 @@ pub trait PasswordResetRepository: Send + Sync {
         user: UserId,
         password_hash: &PasswordHash,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 

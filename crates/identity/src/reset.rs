@@ -1,7 +1,10 @@
 //! Password reset by email: a single-use token (256 bits, stored only as a hash, one hour by default), sent
 //! as a link; a newer request supersedes older tokens; using one sets the new password.
 
-use authd_kernel::{Clock, OpaqueToken, Random, Secret, StoreError, TokenHash, UserId};
+use authd_kernel::{
+    Client, Clock, EventKind, OpaqueToken, Random, Secret, SecurityEvent, StoreError, TokenHash,
+    UserId,
+};
 use time::{Duration, OffsetDateTime};
 
 use crate::ports::{PasswordHasher, PasswordResetRepository, UserRepository};
@@ -71,6 +74,7 @@ where
         &self,
         email: &Email,
         correlation: Option<&str>,
+        client: &Client,
     ) -> Result<(), IdentityError> {
         let Some(user) = self.users.find_by_email(email).await? else {
             return Ok(());
@@ -85,8 +89,9 @@ where
             used_at: None,
         };
         let email = self.email_for(&user, &token.secret);
+        let requested = self.event(EventKind::PasswordResetRequested, user.id, client);
         self.users
-            .replace_reset_and_enqueue(&reset, &email, correlation)
+            .replace_reset_and_enqueue(&reset, &email, correlation, &requested)
             .await?;
         Ok(())
     }
@@ -101,6 +106,7 @@ where
         &self,
         token: &Secret,
         new_password: Secret,
+        client: &Client,
     ) -> Result<UserId, IdentityError> {
         let password = NewPassword::parse(new_password)?;
         let hash = TokenHash::of(token.expose());
@@ -109,15 +115,26 @@ where
             .await?
             .ok_or(IdentityError::InvalidResetToken)?;
         let password_hash = self.hasher.hash(&password).await?;
+        let done = self.event(EventKind::PasswordReset, reset.user_id, client);
         if !self
             .users
-            .consume_reset_and_sign_out(&hash, reset.user_id, &password_hash, self.clock.now())
+            .consume_reset_and_sign_out(
+                &hash,
+                reset.user_id,
+                &password_hash,
+                self.clock.now(),
+                &done,
+            )
             .await?
         {
             // Spent by a concurrent request between our read and our write.
             return Err(IdentityError::InvalidResetToken);
         }
         Ok(reset.user_id)
+    }
+
+    fn event(&self, kind: EventKind, user: UserId, client: &Client) -> SecurityEvent {
+        SecurityEvent::new(kind, user, client, &self.clock, &self.random)
     }
 
     async fn live_reset(&self, hash: &TokenHash) -> Result<Option<PasswordReset>, StoreError> {

@@ -1,6 +1,6 @@
 //! The register and login use cases.
 
-use authd_kernel::{Clock, Random, Secret, StoreError, UserId};
+use authd_kernel::{Client, Clock, EventKind, Random, Secret, SecurityEvent, StoreError, UserId};
 
 use crate::ports::{PasswordHasher, UserRepository};
 use crate::{
@@ -49,7 +49,11 @@ where
     /// # Errors
     /// [`IdentityError::InvalidEmail`], [`IdentityError::InvalidName`], [`IdentityError::WeakPassword`],
     /// [`IdentityError::EmailTaken`], [`IdentityError::Busy`], or a storage failure.
-    pub async fn register(&self, registration: Registration) -> Result<User, IdentityError> {
+    pub async fn register(
+        &self,
+        registration: Registration,
+        client: &Client,
+    ) -> Result<User, IdentityError> {
         let email = Email::parse(&registration.email)?;
         let name = DisplayName::parse(&registration.name)?;
         let password = NewPassword::parse(registration.password)?;
@@ -64,7 +68,17 @@ where
             updated_at: now,
         };
         let workspace = NewWorkspace::personal_for(&user, &self.clock, &self.random);
-        self.users.create_with_workspace(&user, &workspace).await?;
+        let signed_up = SecurityEvent::new(
+            EventKind::SignedUp,
+            user.id,
+            client,
+            &self.clock,
+            &self.random,
+        )
+        .with_text("method", "password");
+        self.users
+            .create_with_workspace(&user, &workspace, Some(&signed_up))
+            .await?;
         Ok(user)
     }
 

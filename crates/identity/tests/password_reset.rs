@@ -11,7 +11,7 @@ use authd_identity::{
     Email, IdentityError, IdentityService, PasswordProblem, PasswordResetService, Registration,
     ResetPolicy,
 };
-use authd_kernel::Secret;
+use authd_kernel::{Client, Secret};
 use authd_testkit::{FixedClock, InlineHasher, MemoryUsers, SeededRandom};
 use futures_util::FutureExt as _;
 use time::Duration;
@@ -59,13 +59,19 @@ fn email(raw: &str) -> Email {
 
 /// Registers Ada, asks for a reset, and returns the token from the queued email's link.
 fn requested(w: &World) -> Secret {
-    run(w.identity.register(Registration {
-        email: "ada@example.com".into(),
-        name: "Ada".into(),
-        password: Secret::new("analytical engine"),
-    }))
+    run(w.identity.register(
+        Registration {
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+            password: Secret::new("analytical engine"),
+        },
+        &Client::default(),
+    ))
     .unwrap();
-    run(w.resets.request(&email("ada@example.com"), Some("req-1"))).unwrap();
+    run(w
+        .resets
+        .request(&email("ada@example.com"), Some("req-1"), &Client::default()))
+    .unwrap();
     token_from(&w.users.outbox().last().unwrap().text)
 }
 
@@ -93,7 +99,10 @@ fn a_request_queues_an_email_with_a_link_in_both_parts() {
 #[test]
 fn an_unknown_email_queues_nothing() {
     let w = world();
-    run(w.resets.request(&email("nobody@example.com"), None)).unwrap();
+    run(w
+        .resets
+        .request(&email("nobody@example.com"), None, &Client::default()))
+    .unwrap();
     assert!(w.users.outbox().is_empty());
 }
 
@@ -101,9 +110,11 @@ fn an_unknown_email_queues_nothing() {
 fn a_reset_sets_the_password_and_spends_the_token() {
     let w = world();
     let token = requested(&w);
-    run(w
-        .resets
-        .reset(&token, Secret::new("a brand new passphrase")))
+    run(w.resets.reset(
+        &token,
+        Secret::new("a brand new passphrase"),
+        &Client::default(),
+    ))
     .unwrap();
     assert!(
         run(w
@@ -117,9 +128,11 @@ fn a_reset_sets_the_password_and_spends_the_token() {
             .login("ada@example.com", &Secret::new("analytical engine"))),
         Err(IdentityError::InvalidCredentials)
     ));
-    let again = run(w
-        .resets
-        .reset(&token, Secret::new("yet another passphrase")));
+    let again = run(w.resets.reset(
+        &token,
+        Secret::new("yet another passphrase"),
+        &Client::default(),
+    ));
     assert!(matches!(again, Err(IdentityError::InvalidResetToken)));
 }
 
@@ -128,9 +141,11 @@ fn an_expired_token_is_refused() {
     let w = world();
     let token = requested(&w);
     w.clock.advance(Duration::hours(1));
-    let result = run(w
-        .resets
-        .reset(&token, Secret::new("a brand new passphrase")));
+    let result = run(w.resets.reset(
+        &token,
+        Secret::new("a brand new passphrase"),
+        &Client::default(),
+    ));
     assert!(matches!(result, Err(IdentityError::InvalidResetToken)));
 }
 
@@ -138,29 +153,45 @@ fn an_expired_token_is_refused() {
 fn a_newer_request_supersedes_the_older_token() {
     let w = world();
     let old = requested(&w);
-    run(w.resets.request(&email("ada@example.com"), None)).unwrap();
+    run(w
+        .resets
+        .request(&email("ada@example.com"), None, &Client::default()))
+    .unwrap();
     let new = token_from(&w.users.outbox().last().unwrap().text);
     assert!(matches!(
-        run(w.resets.reset(&old, Secret::new("a brand new passphrase"))),
+        run(w.resets.reset(
+            &old,
+            Secret::new("a brand new passphrase"),
+            &Client::default()
+        )),
         Err(IdentityError::InvalidResetToken)
     ));
-    run(w.resets.reset(&new, Secret::new("a brand new passphrase"))).unwrap();
+    run(w.resets.reset(
+        &new,
+        Secret::new("a brand new passphrase"),
+        &Client::default(),
+    ))
+    .unwrap();
 }
 
 #[test]
 fn the_new_password_must_pass_the_policy_and_the_token_survives_a_weak_one() {
     let w = world();
     let token = requested(&w);
-    let weak = run(w.resets.reset(&token, Secret::new("password")));
+    let weak = run(w
+        .resets
+        .reset(&token, Secret::new("password"), &Client::default()));
     assert!(matches!(
         weak,
         Err(IdentityError::WeakPassword(
             PasswordProblem::TooShort | PasswordProblem::Common
         ))
     ));
-    run(w
-        .resets
-        .reset(&token, Secret::new("a brand new passphrase")))
+    run(w.resets.reset(
+        &token,
+        Secret::new("a brand new passphrase"),
+        &Client::default(),
+    ))
     .unwrap();
 }
 
@@ -171,6 +202,7 @@ fn unknown_tokens_are_refused() {
     let result = run(w.resets.reset(
         &Secret::new("made-up"),
         Secret::new("a brand new passphrase"),
+        &Client::default(),
     ));
     assert!(matches!(result, Err(IdentityError::InvalidResetToken)));
 }

@@ -10,7 +10,7 @@
 use authd_identity::{
     IdentityError, IdentityService, PasswordProblem, Registration, Role, ScryptCost,
 };
-use authd_kernel::Secret;
+use authd_kernel::{Client, Secret};
 use authd_testkit::{FixedClock, InlineHasher, MemoryUsers, SeededRandom};
 use futures_util::FutureExt as _;
 use time::macros::datetime;
@@ -50,8 +50,11 @@ fn run<T>(future: impl std::future::Future<Output = T>) -> T {
 #[test]
 fn registering_creates_a_user_with_a_personal_workspace_they_own() {
     let (service, users, _) = service();
-    let user =
-        run(service.register(registration(" Ada@Example.com ", "analytical engine"))).unwrap();
+    let user = run(service.register(
+        registration(" Ada@Example.com ", "analytical engine"),
+        &Client::default(),
+    ))
+    .unwrap();
     assert_eq!(user.email.as_str(), "ada@example.com");
     assert!(user.has_password());
     assert_eq!(users.user_count(), 1);
@@ -68,8 +71,15 @@ fn registering_creates_a_user_with_a_personal_workspace_they_own() {
 #[test]
 fn registering_an_email_twice_in_any_case_is_refused() {
     let (service, users, _) = service();
-    run(service.register(registration("ada@example.com", "analytical engine"))).unwrap();
-    let again = run(service.register(registration("ADA@example.com", "difference engine")));
+    run(service.register(
+        registration("ada@example.com", "analytical engine"),
+        &Client::default(),
+    ))
+    .unwrap();
+    let again = run(service.register(
+        registration("ADA@example.com", "difference engine"),
+        &Client::default(),
+    ));
     assert!(matches!(again, Err(IdentityError::EmailTaken)));
     assert_eq!(users.user_count(), 1);
 }
@@ -77,17 +87,21 @@ fn registering_an_email_twice_in_any_case_is_refused() {
 #[test]
 fn registration_applies_the_password_policy_before_hashing() {
     let (service, users, _) = service();
-    let short = run(service.register(registration("ada@example.com", "short")));
+    let short = run(service.register(registration("ada@example.com", "short"), &Client::default()));
     assert!(matches!(
         short,
         Err(IdentityError::WeakPassword(PasswordProblem::TooShort))
     ));
-    let common = run(service.register(registration("ada@example.com", "Password123")));
+    let common = run(service.register(
+        registration("ada@example.com", "Password123"),
+        &Client::default(),
+    ));
     assert!(matches!(
         common,
         Err(IdentityError::WeakPassword(PasswordProblem::Common))
     ));
-    let bad_email = run(service.register(registration("ada", "analytical engine")));
+    let bad_email =
+        run(service.register(registration("ada", "analytical engine"), &Client::default()));
     assert!(matches!(bad_email, Err(IdentityError::InvalidEmail)));
     assert_eq!(users.user_count(), 0);
 }
@@ -95,7 +109,11 @@ fn registration_applies_the_password_policy_before_hashing() {
 #[test]
 fn login_accepts_the_right_password_with_any_email_case() {
     let (service, _, _) = service();
-    let user = run(service.register(registration("ada@example.com", "analytical engine"))).unwrap();
+    let user = run(service.register(
+        registration("ada@example.com", "analytical engine"),
+        &Client::default(),
+    ))
+    .unwrap();
     let logged_in =
         run(service.login(" ADA@example.com", &Secret::new("analytical engine"))).unwrap();
     assert_eq!(logged_in.id, user.id);
@@ -104,7 +122,11 @@ fn login_accepts_the_right_password_with_any_email_case() {
 #[test]
 fn wrong_password_unknown_email_and_malformed_email_fail_alike_after_one_verification_each() {
     let (service, _, hasher) = service();
-    run(service.register(registration("ada@example.com", "analytical engine"))).unwrap();
+    run(service.register(
+        registration("ada@example.com", "analytical engine"),
+        &Client::default(),
+    ))
+    .unwrap();
     for (email, password) in [
         ("ada@example.com", "wrong password"),
         ("nobody@example.com", "analytical engine"),
@@ -128,7 +150,11 @@ fn wrong_password_unknown_email_and_malformed_email_fail_alike_after_one_verific
 fn a_login_rehashes_a_password_stored_at_an_older_cost() {
     let users = MemoryUsers::default();
     let old = service_with(users.clone(), InlineHasher::cheap());
-    let user = run(old.register(registration("ada@example.com", "analytical engine"))).unwrap();
+    let user = run(old.register(
+        registration("ada@example.com", "analytical engine"),
+        &Client::default(),
+    ))
+    .unwrap();
     let old_hash = user.password_hash.clone().unwrap();
 
     let new = service_with(

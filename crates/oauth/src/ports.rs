@@ -99,8 +99,8 @@ pub trait OAuthRepository: Send + Sync {
         event: &SecurityEvent,
     ) -> impl Future<Output = Result<(), OAuthError>> + Send;
 
-    /// Creates an account (no password) with its personal workspace and the linked identity, all or
-    /// nothing.
+    /// Creates an account (no password) with its personal workspace and the linked identity, and records
+    /// `event` (its `signed_up`), all or nothing.
     ///
     /// # Errors
     /// MUST return [`OAuthError::ProviderAlreadyLinked`] when the identity got linked meanwhile and
@@ -110,6 +110,7 @@ pub trait OAuthRepository: Send + Sync {
         user: &User,
         workspace: &NewWorkspace,
         link: &LinkedIdentity,
+        event: &SecurityEvent,
     ) -> impl Future<Output = Result<(), OAuthError>> + Send;
 
     /// Detaches the account's identity of this provider and records `event` with it; false (recording

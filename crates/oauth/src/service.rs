@@ -312,7 +312,7 @@ where
             Some(_) => Err(OAuthError::NoUsableEmail(
                 "an account with this email exists and the provider has not verified the address: sign in and link the provider instead",
             )),
-            None => Ok((self.create_account(email, identity).await?, true)),
+            None => Ok((self.create_account(email, identity, client).await?, true)),
         }
     }
 
@@ -320,6 +320,7 @@ where
         &self,
         email: Email,
         identity: &ProviderIdentity,
+        client: &Client,
     ) -> Result<User, OAuthError> {
         let now = self.clock.now();
         let fallback = email
@@ -346,7 +347,14 @@ where
         };
         let workspace = NewWorkspace::personal_for(&user, &self.clock, &self.random);
         self.repo
-            .create_user_with_link(&user, &workspace, &self.link_for(user.id, identity))
+            .create_user_with_link(
+                &user,
+                &workspace,
+                &self.link_for(user.id, identity),
+                &self
+                    .event(EventKind::SignedUp, user.id, client)
+                    .with_text("method", identity.provider.as_str()),
+            )
             .await?;
         Ok(user)
     }

@@ -115,6 +115,7 @@ fn password_user(w: &World, email: &str) -> User {
     run(w.repo.create_with_workspace(
         &user,
         &NewWorkspace::personal_for(&user, &w.clock, &OsRandom),
+        None,
     ))
     .unwrap();
     user

@@ -66,7 +66,7 @@ impl<P: RelyingParty> World<P> {
             updated_at: now,
         };
         let workspace = NewWorkspace::personal_for(&user, &self.clock, &self.random);
-        run(self.repo.create_with_workspace(&user, &workspace)).unwrap();
+        run(self.repo.create_with_workspace(&user, &workspace, None)).unwrap();
         user
     }
 

@@ -214,9 +214,10 @@ impl OAuthRepository for Store {
         user: &User,
         workspace: &NewWorkspace,
         link: &LinkedIdentity,
+        event: &SecurityEvent,
     ) -> Result<(), OAuthError> {
         let row = LinkRow::from_domain(link);
-        self.create_account(user, workspace, Some(&row))
+        self.create_account(user, workspace, Some(&row), Some(event))
             .await
             .map_err(|err| match err {
                 CreateError::EmailTaken => {

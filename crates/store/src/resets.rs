@@ -2,7 +2,7 @@
 
 use authd_identity::ports::PasswordResetRepository;
 use authd_identity::{OutgoingEmail, PasswordHash, PasswordReset};
-use authd_kernel::{StoreError, TokenHash, UserId};
+use authd_kernel::{SecurityEvent, StoreError, TokenHash, UserId};
 use diesel::{
     ExpressionMethods as _, Insertable, OptionalExtension as _, QueryDsl as _, Queryable,
 };
@@ -11,6 +11,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, from_db, to_db, uuid};
+use crate::events::EventRow;
 use crate::outbox::OutboxRow;
 use crate::schema::{email_outbox, password_resets, sessions, users};
 
@@ -52,7 +53,9 @@ impl PasswordResetRepository for Store {
         reset: &PasswordReset,
         email: &OutgoingEmail,
         correlation: Option<&str>,
+        event: &SecurityEvent,
     ) -> Result<(), StoreError> {
+        let event = EventRow::from_domain(event);
         let reset_row = ResetRow::from_domain(reset);
         let outbox_row = OutboxRow::queued(email, correlation, reset.created_at);
         with_conn!(self, |conn| {
@@ -72,6 +75,7 @@ impl PasswordResetRepository for Store {
                     .values(&outbox_row)
                     .execute(conn)
                     .await?;
+                record_if!(conn, true, Some(&event));
                 Ok(())
             })
             .await
@@ -97,7 +101,9 @@ impl PasswordResetRepository for Store {
         user: UserId,
         password_hash: &PasswordHash,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
+        let event = EventRow::from_domain(event);
         let hash = hash.as_str();
         let user = user.to_string();
         let now = to_db(now);
@@ -129,6 +135,7 @@ impl PasswordResetRepository for Store {
                 .set(sessions::revoked_at.eq(Some(now)))
                 .execute(conn)
                 .await?;
+                record_if!(conn, true, Some(&event));
                 Ok(true)
             })
             .await

@@ -5,7 +5,7 @@ use authd_identity::{
     DisplayName, Email, IdentityError, LoginMethods, Membership, NewWorkspace, PasswordHash,
     Profile, Role, User, Workspace, WorkspaceId,
 };
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use diesel::{
     ExpressionMethods as _, Insertable, NullableExpressionMethods as _, OptionalExtension as _,
     QueryDsl as _, Queryable,
@@ -15,6 +15,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 use crate::Store;
 use crate::convert::{db_error, from_db, is_unique_violation, to_db, uuid};
+use crate::events::EventRow;
 use crate::schema::{memberships, oauth_links, passkeys, users, workspaces};
 
 #[derive(Queryable, Insertable)]
@@ -134,7 +135,9 @@ impl Store {
         user: &User,
         workspace: &NewWorkspace,
         link: Option<&crate::oauth::LinkRow>,
+        event: Option<&SecurityEvent>,
     ) -> Result<(), CreateError> {
+        let event = event.map(EventRow::from_domain);
         let user_row = UserRow::from_domain(user);
         let workspace_row = WorkspaceRow::from_domain(&workspace.workspace);
         let membership = MembershipRow {
@@ -165,6 +168,7 @@ impl Store {
                         .await
                         .map_err(CreateError::unique(CreateError::AlreadyLinked))?;
                 }
+                record_if!(conn, true, event.as_ref());
                 Ok(())
             })
             .await
@@ -177,8 +181,9 @@ impl UserRepository for Store {
         &self,
         user: &User,
         workspace: &NewWorkspace,
+        event: Option<&SecurityEvent>,
     ) -> Result<(), IdentityError> {
-        self.create_account(user, workspace, None)
+        self.create_account(user, workspace, None, event)
             .await
             .map_err(|err| match err {
                 CreateError::EmailTaken | CreateError::AlreadyLinked => IdentityError::EmailTaken,

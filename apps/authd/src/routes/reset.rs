@@ -1,15 +1,16 @@
 //! Password reset: ask for a link by email, then set a new password with it.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use authd_account::ResetEmail;
 use authd_identity::Email;
+use authd_kernel::Client;
 use tracing::Instrument as _;
 use tracing_actix_web::RequestId;
 
 use crate::api::{ForgotPasswordBody, ResetPasswordBody, StatusResponse, no_store};
 use crate::background;
-use crate::client_ip::client_ip;
+use crate::client_ip::RequestClient;
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::JsonBody;
 use crate::state::AppState;
@@ -29,27 +30,34 @@ use crate::state::AppState;
 )]
 pub async fn forgot_password(
     state: web::Data<AppState>,
-    req: HttpRequest,
+    client: RequestClient,
     request_id: RequestId,
     body: JsonBody<ForgotPasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let email = Email::parse(&body.0.email)
         .map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
-    state
-        .accounts
-        .admit_password_reset(client_ip(&req, &state.web.trusted_proxies))
-        .await?;
+    state.accounts.admit_password_reset(client.0.ip).await?;
     let span = tracing::info_span!("password_reset_request", request_id = %request_id);
-    background::spawn(
-        queue_reset_email(state.into_inner(), email, request_id.to_string()).instrument(span),
-    );
+    let request = ResetRequest {
+        email,
+        request_id: request_id.to_string(),
+        client: client.0,
+    };
+    background::spawn(queue_reset_email(state.into_inner(), request).instrument(span));
     Ok(no_store(StatusCode::ACCEPTED).json(StatusResponse { status: "accepted" }))
 }
 
-async fn queue_reset_email(state: std::sync::Arc<AppState>, email: Email, request_id: String) {
+/// What the background task needs of a reset request.
+struct ResetRequest {
+    email: Email,
+    request_id: String,
+    client: Client,
+}
+
+async fn queue_reset_email(state: std::sync::Arc<AppState>, request: ResetRequest) {
     match state
         .accounts
-        .send_password_reset(&email, Some(&request_id))
+        .send_password_reset(&request.email, Some(&request.request_id), &request.client)
         .await
     {
         Ok(ResetEmail::Handled) => state.outbox.wake(),
@@ -74,6 +82,7 @@ async fn queue_reset_email(state: std::sync::Arc<AppState>, email: Email, reques
 )]
 pub async fn reset_password(
     state: web::Data<AppState>,
+    client: RequestClient,
     body: JsonBody<ResetPasswordBody>,
 ) -> Result<HttpResponse, ApiError> {
     let ResetPasswordBody {
@@ -82,7 +91,7 @@ pub async fn reset_password(
     } = body.0;
     let user_id = state
         .accounts
-        .reset_password(&token.into_secret(), new_password.into_secret())
+        .reset_password(&token.into_secret(), new_password.into_secret(), &client.0)
         .await?;
     tracing::info!(user_id = %user_id, "password reset; every session revoked");
     Ok(no_store(StatusCode::OK).json(StatusResponse {

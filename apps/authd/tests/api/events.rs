@@ -13,6 +13,7 @@ api_tests!(
     the_session_flows_are_recorded_and_read_back_without_secrets,
     the_log_is_paged_newest_first_and_checks_its_query,
     mfa_changes_are_recorded,
+    a_lock_out_is_recorded_once,
 );
 
 /// The caller's whole log, newest first.
@@ -180,7 +181,8 @@ async fn the_session_flows_are_recorded_and_read_back_without_secrets(app: TestA
 async fn the_log_is_paged_newest_first_and_checks_its_query(app: TestApp) {
     let email = unique_email();
     let token = app.register(&email).await.access_token();
-    for _ in 0..4 {
+    // Signing up records two events (signed_up, signed_in); three sign-ins make five.
+    for _ in 0..3 {
         app.clock.advance(Duration::minutes(1));
         app.login(&email, PASSWORD).await;
     }
@@ -300,5 +302,27 @@ async fn mfa_changes_are_recorded(app: TestApp) {
     assert!(
         !everything.text.contains(&secret),
         "the TOTP secret in the log"
+    );
+}
+
+async fn a_lock_out_is_recorded_once(app: TestApp) {
+    let email = unique_email();
+    app.register(&email).await;
+    // The per-account limit is 10 failures in 15 minutes by default: the 11th attempt locks out.
+    for _ in 0..13 {
+        app.login(&email, "not the password").await;
+    }
+    app.clock.advance(Duration::minutes(16));
+    let token = app.login(&email, PASSWORD).await.access_token();
+    let log = log_of(&app, &token).await;
+    assert_eq!(of_type(&log, "locked_out").len(), 1, "{log:#?}");
+    assert_eq!(
+        of_type(&log, "sign_in_failed").len(),
+        10,
+        "only checked passwords are failures"
+    );
+    assert_eq!(
+        of_type(&log, "signed_up")[0]["detail"],
+        json!({"method": "password"})
     );
 }

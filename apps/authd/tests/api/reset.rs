@@ -109,9 +109,25 @@ async fn the_whole_reset_flow_works_and_ends_every_session(app: TestApp) {
         app.login(&email, PASSWORD).await.status,
         StatusCode::UNAUTHORIZED
     );
-    assert_eq!(
-        app.login(&email, "a brand new passphrase").await.status,
-        StatusCode::OK
+    let signed_in = app.login(&email, "a brand new passphrase").await;
+    assert_eq!(signed_in.status, StatusCode::OK);
+
+    // The security log: the sign-up, the request, the reset; no token anywhere in it.
+    let log = app
+        .get_as("/auth/events?limit=100", &signed_in.access_token())
+        .await;
+    let kinds: Vec<&str> = log.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap())
+        .collect();
+    for kind in ["signed_up", "password_reset_requested", "password_reset"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert!(
+        !log.text.contains(&mail.token()),
+        "the reset token in the log"
     );
 }
 

@@ -6,7 +6,7 @@ use authd_identity::{Email, MailFailure};
 use authd_testkit::{FixedClock, MemoryStore, ScriptedMailer};
 use time::Duration;
 
-use crate::support::{World, run, world};
+use crate::support::{World, laptop, run, world};
 
 const POLICY: DeliveryPolicy = DeliveryPolicy {
     max_attempts: 3,
@@ -20,7 +20,10 @@ fn queued() -> (World, Delivery, ScriptedMailer) {
     let w = world();
     let ada = w.sign_up("ada@example.com");
     let email = Email::parse(ada.email.as_str()).unwrap();
-    run(w.accounts.send_password_reset(&email, Some("req-1"))).unwrap();
+    run(w
+        .accounts
+        .send_password_reset(&email, Some("req-1"), &laptop()))
+    .unwrap();
     let mailer = ScriptedMailer::default();
     let delivery = EmailDelivery::new(w.store.clone(), mailer.clone(), w.clock.clone(), POLICY);
     (w, delivery, mailer)

@@ -5,9 +5,9 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use authd_account::{AccountError, ResetEmail, ThrottlePolicy};
 use authd_identity::{Email, IdentityError};
-use authd_kernel::{Client, Secret};
+use authd_kernel::{Client, EventKind, Secret};
 
-use crate::support::{PASSWORD, POLICY, run, world, world_with};
+use crate::support::{PASSWORD, POLICY, laptop, run, world, world_with};
 
 const HOME: Option<IpAddr> = Some(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)));
 const ELSEWHERE: Option<IpAddr> = Some(IpAddr::V4(Ipv4Addr::new(198, 51, 100, 7)));
@@ -24,7 +24,10 @@ fn attempt(
 }
 
 fn is_rate_limited(result: &Result<authd_account::SignIn, AccountError>) -> bool {
-    matches!(result, Err(AccountError::RateLimited { .. }))
+    matches!(
+        result,
+        Err(AccountError::RateLimited { .. } | AccountError::LockedOut { .. })
+    )
 }
 
 #[test]
@@ -40,7 +43,7 @@ fn an_account_over_its_failures_is_refused_even_the_right_password_until_the_win
     }
     let refused = attempt(&w, "ADA@example.com ", PASSWORD, None);
     assert!(
-        matches!(refused, Err(AccountError::RateLimited { retry_after: 900 })),
+        matches!(refused, Err(AccountError::LockedOut { retry_after: 900 })),
         "{refused:?}"
     );
     w.clock.advance(POLICY.login_failures_per_account.window);
@@ -114,8 +117,14 @@ fn reset_requests_are_limited_per_ip_and_reset_emails_per_address() {
     run(w.accounts.admit_password_reset(ELSEWHERE)).unwrap();
 
     let email = Email::parse(ada.email.as_str()).unwrap();
-    let first = run(w.accounts.send_password_reset(&email, Some("req-1"))).unwrap();
-    let second = run(w.accounts.send_password_reset(&email, Some("req-2"))).unwrap();
+    let first = run(w
+        .accounts
+        .send_password_reset(&email, Some("req-1"), &laptop()))
+    .unwrap();
+    let second = run(w
+        .accounts
+        .send_password_reset(&email, Some("req-2"), &laptop()))
+    .unwrap();
     assert_eq!(
         (first, second),
         (ResetEmail::Handled, ResetEmail::OverLimit)
@@ -136,4 +145,27 @@ fn with_the_limits_off_nothing_is_counted_or_refused() {
     }
     assert!(attempt(&w, "ada@example.com", PASSWORD, HOME).is_ok());
     assert_eq!(w.store.hits(""), 0);
+}
+
+#[test]
+fn the_attempt_that_locks_an_account_out_is_logged_once() {
+    let w = world();
+    let ada = w.sign_up("ada@example.com");
+    for _ in 0..POLICY.login_failures_per_account.max + 3 {
+        let _ = attempt(&w, "ada@example.com", "wrong", None);
+    }
+    for _ in 0..POLICY.login_failures_per_account.max + 1 {
+        let _ = attempt(&w, "nobody@example.com", "wrong", None);
+    }
+    let kinds: Vec<&str> = w
+        .store
+        .events()
+        .iter()
+        .filter(|e| e.kind == EventKind::LockedOut)
+        .map(|e| {
+            assert_eq!(e.user_id, ada.id);
+            e.kind.as_str()
+        })
+        .collect();
+    assert_eq!(kinds, ["locked_out"]);
 }

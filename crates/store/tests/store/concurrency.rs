@@ -169,7 +169,12 @@ async fn concurrent_consumptions_of_one_reset_let_one_through(store: Store) {
     let user = registered(&store).await;
     let reset = reset_for(&user, T0);
     store
-        .replace_reset_and_enqueue(&reset, &email_to(&user), None)
+        .replace_reset_and_enqueue(
+            &reset,
+            &email_to(&user),
+            None,
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
         .await
         .unwrap();
     let won = winners(|| {
@@ -177,7 +182,13 @@ async fn concurrent_consumptions_of_one_reset_let_one_through(store: Store) {
         let password = PasswordHash::from_phc(unique("$scrypt$ln=4,r=8,p=1$c2FsdA"));
         async move {
             store
-                .consume_reset_and_sign_out(&hash, user.id, &password, T0)
+                .consume_reset_and_sign_out(
+                    &hash,
+                    user.id,
+                    &password,
+                    T0,
+                    &event_for(user.id, EventKind::PasswordReset),
+                )
                 .await
                 .unwrap()
         }

@@ -89,7 +89,7 @@ async fn timestamps_round_trip_to_the_microsecond(store: Store) {
     let mut user = user(&unique_email());
     user.created_at = datetime!(2026-05-01 10:00:00.123456789 UTC);
     store
-        .create_with_workspace(&user, &workspace_of(&user))
+        .create_with_workspace(&user, &workspace_of(&user), None)
         .await
         .unwrap();
     let stored = store.find_by_id(user.id).await.unwrap().unwrap();

@@ -4,8 +4,10 @@
 use authd_account::ports::Outbox as _;
 use authd_identity::User;
 use authd_identity::ports::PasswordResetRepository as _;
+use authd_kernel::EventKind;
 use authd_store::Store;
 use authd_testkit::contract::resets::{email_to, reset_for};
+use authd_testkit::contract::sessions::event_for;
 use authd_testkit::contract::{T0, registered};
 use time::Duration;
 
@@ -37,12 +39,22 @@ async fn a_reset_email_is_queued_with_its_correlation(store: Store) {
     let user = registered(&store).await;
     let first = reset_for(&user, T0);
     store
-        .replace_reset_and_enqueue(&first, &email_to(&user), Some("req-1"))
+        .replace_reset_and_enqueue(
+            &first,
+            &email_to(&user),
+            Some("req-1"),
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
         .await
         .unwrap();
     let second = reset_for(&user, T0 + Duration::minutes(1));
     store
-        .replace_reset_and_enqueue(&second, &email_to(&user), None)
+        .replace_reset_and_enqueue(
+            &second,
+            &email_to(&user),
+            None,
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
         .await
         .unwrap();
     let queued = claim_for(&store, &user, T0 + Duration::minutes(2)).await;
@@ -55,7 +67,12 @@ async fn a_reset_email_is_queued_with_its_correlation(store: Store) {
 async fn a_claimed_email_is_not_claimed_twice_until_its_lease_ends(store: Store) {
     let user = registered(&store).await;
     store
-        .replace_reset_and_enqueue(&reset_for(&user, T0), &email_to(&user), None)
+        .replace_reset_and_enqueue(
+            &reset_for(&user, T0),
+            &email_to(&user),
+            None,
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
         .await
         .unwrap();
     assert_eq!(claim_for(&store, &user, T0).await.len(), 1);
@@ -76,11 +93,21 @@ async fn a_claimed_email_is_not_claimed_twice_until_its_lease_ends(store: Store)
 async fn sent_and_failed_emails_lose_their_bodies(store: Store) {
     let user = registered(&store).await;
     store
-        .replace_reset_and_enqueue(&reset_for(&user, T0), &email_to(&user), None)
+        .replace_reset_and_enqueue(
+            &reset_for(&user, T0),
+            &email_to(&user),
+            None,
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
         .await
         .unwrap();
     store
-        .replace_reset_and_enqueue(&reset_for(&user, T0), &email_to(&user), None)
+        .replace_reset_and_enqueue(
+            &reset_for(&user, T0),
+            &email_to(&user),
+            None,
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
         .await
         .unwrap();
     let claimed = claim_for(&store, &user, T0).await;
@@ -100,7 +127,12 @@ async fn sent_and_failed_emails_lose_their_bodies(store: Store) {
 async fn a_temporary_failure_reschedules_the_email(store: Store) {
     let user = registered(&store).await;
     store
-        .replace_reset_and_enqueue(&reset_for(&user, T0), &email_to(&user), None)
+        .replace_reset_and_enqueue(
+            &reset_for(&user, T0),
+            &email_to(&user),
+            None,
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
         .await
         .unwrap();
     let claimed = claim_for(&store, &user, T0).await;

@@ -73,6 +73,7 @@ where
         &octo,
         &workspace_of(&octo),
         &link(octo.id, ProviderKind::Google),
+        &event(&octo, EventKind::SignedUp),
     )
     .await
     .unwrap();

@@ -161,7 +161,7 @@ pub fn workspace_of(user: &User) -> NewWorkspace {
 /// A new account with a password and its workspace, stored.
 pub async fn registered(repo: &impl UserRepository) -> User {
     let user = user(&unique_email());
-    repo.create_with_workspace(&user, &workspace_of(&user))
+    repo.create_with_workspace(&user, &workspace_of(&user), None)
         .await
         .unwrap();
     user

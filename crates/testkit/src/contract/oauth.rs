@@ -171,9 +171,14 @@ pub async fn a_provider_sign_up_creates_account_workspace_and_link_together_or_n
     newcomer.password_hash = None;
     let subject = unique("subject");
     let link = link_at(&newcomer, ProviderKind::GitHub, &subject, T0);
-    repo.create_user_with_link(&newcomer, &workspace_of(&newcomer), &link)
-        .await
-        .unwrap();
+    repo.create_user_with_link(
+        &newcomer,
+        &workspace_of(&newcomer),
+        &link,
+        &event(&newcomer, EventKind::SignedUp),
+    )
+    .await
+    .unwrap();
     assert!(
         !repo
             .find_by_id(newcomer.id)
@@ -189,7 +194,12 @@ pub async fn a_provider_sign_up_creates_account_workspace_and_link_together_or_n
     let second = user(&unique_email());
     let clash = link_at(&second, ProviderKind::GitHub, &subject, T0);
     let result = repo
-        .create_user_with_link(&second, &workspace_of(&second), &clash)
+        .create_user_with_link(
+            &second,
+            &workspace_of(&second),
+            &clash,
+            &event(&second, EventKind::SignedUp),
+        )
         .await;
     assert!(
         matches!(result, Err(OAuthError::ProviderAlreadyLinked)),
@@ -207,6 +217,7 @@ pub async fn a_provider_sign_up_creates_account_workspace_and_link_together_or_n
             &twin,
             &workspace_of(&twin),
             &link_at(&twin, ProviderKind::Google, &fresh, T0),
+            &event(&twin, EventKind::SignedUp),
         )
         .await;
     assert!(

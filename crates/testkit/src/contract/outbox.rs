@@ -3,8 +3,10 @@
 use authd_account::ports::{Outbox, QueuedEmail};
 use authd_identity::ports::{PasswordResetRepository, UserRepository};
 use authd_identity::{OutgoingEmail, PasswordReset};
+use authd_kernel::EventKind;
 use time::{Duration, OffsetDateTime};
 
+use super::sessions::event_for;
 use super::{T0, registered, token_hash};
 
 const LEASE: Duration = Duration::minutes(2);
@@ -28,9 +30,14 @@ async fn queue(
         text: "link".into(),
         html: "<a>link</a>".into(),
     };
-    repo.replace_reset_and_enqueue(&reset, &email, Some("req-1"))
-        .await
-        .unwrap();
+    repo.replace_reset_and_enqueue(
+        &reset,
+        &email,
+        Some("req-1"),
+        &event_for(user.id, EventKind::PasswordResetRequested),
+    )
+    .await
+    .unwrap();
     user.email.as_str().to_owned()
 }
 

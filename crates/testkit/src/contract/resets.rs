@@ -3,10 +3,11 @@
 
 use authd_identity::ports::{PasswordResetRepository, UserRepository};
 use authd_identity::{OutgoingEmail, PasswordHash, PasswordReset, User};
+use authd_kernel::EventKind;
 use authd_session::ports::SessionRepository;
 use time::{Duration, OffsetDateTime};
 
-use super::sessions::session_of;
+use super::sessions::{event_for, session_of};
 use super::{T0, registered, token_hash};
 
 /// A reset token for `user` issued at `at`.
@@ -44,24 +45,45 @@ where
     let used = reset_for(&user, T0);
     let others = reset_for(&other, T0);
     for reset in [&used, &others] {
-        repo.replace_reset_and_enqueue(reset, &email_to(&user), Some("req-1"))
-            .await
-            .unwrap();
+        repo.replace_reset_and_enqueue(
+            reset,
+            &email_to(&user),
+            Some("req-1"),
+            &event_for(user.id, EventKind::PasswordResetRequested),
+        )
+        .await
+        .unwrap();
     }
     let at = T0 + Duration::minutes(1);
     assert!(
-        repo.consume_reset_and_sign_out(&used.hash, user.id, &new_hash("YQ"), at)
-            .await
-            .unwrap()
+        repo.consume_reset_and_sign_out(
+            &used.hash,
+            user.id,
+            &new_hash("YQ"),
+            at,
+            &event_for(user.id, EventKind::PasswordReset)
+        )
+        .await
+        .unwrap()
     );
     let unused = reset_for(&user, T0 + Duration::minutes(2));
-    repo.replace_reset_and_enqueue(&unused, &email_to(&user), None)
-        .await
-        .unwrap();
+    repo.replace_reset_and_enqueue(
+        &unused,
+        &email_to(&user),
+        None,
+        &event_for(user.id, EventKind::PasswordResetRequested),
+    )
+    .await
+    .unwrap();
     let newest = reset_for(&user, T0 + Duration::minutes(3));
-    repo.replace_reset_and_enqueue(&newest, &email_to(&user), None)
-        .await
-        .unwrap();
+    repo.replace_reset_and_enqueue(
+        &newest,
+        &email_to(&user),
+        None,
+        &event_for(user.id, EventKind::PasswordResetRequested),
+    )
+    .await
+    .unwrap();
 
     assert!(
         repo.find_reset(&unused.hash).await.unwrap().is_none(),
@@ -90,15 +112,26 @@ where
     }
     repo.revoke(earlier.id, T0, None).await.unwrap();
     let reset = reset_for(&user, T0);
-    repo.replace_reset_and_enqueue(&reset, &email_to(&user), None)
-        .await
-        .unwrap();
+    repo.replace_reset_and_enqueue(
+        &reset,
+        &email_to(&user),
+        None,
+        &event_for(user.id, EventKind::PasswordResetRequested),
+    )
+    .await
+    .unwrap();
 
     let at = T0 + Duration::minutes(5);
     assert!(
-        repo.consume_reset_and_sign_out(&reset.hash, user.id, &new_hash("YQ"), at)
-            .await
-            .unwrap()
+        repo.consume_reset_and_sign_out(
+            &reset.hash,
+            user.id,
+            &new_hash("YQ"),
+            at,
+            &event_for(user.id, EventKind::PasswordReset)
+        )
+        .await
+        .unwrap()
     );
     assert_eq!(
         repo.find_reset(&reset.hash).await.unwrap().unwrap().used_at,
@@ -137,14 +170,25 @@ where
 {
     let user = registered(&repo).await;
     let reset = reset_for(&user, T0);
-    repo.replace_reset_and_enqueue(&reset, &email_to(&user), None)
-        .await
-        .unwrap();
+    repo.replace_reset_and_enqueue(
+        &reset,
+        &email_to(&user),
+        None,
+        &event_for(user.id, EventKind::PasswordResetRequested),
+    )
+    .await
+    .unwrap();
     let first = T0 + Duration::minutes(5);
     assert!(
-        repo.consume_reset_and_sign_out(&reset.hash, user.id, &new_hash("YQ"), first)
-            .await
-            .unwrap()
+        repo.consume_reset_and_sign_out(
+            &reset.hash,
+            user.id,
+            &new_hash("YQ"),
+            first,
+            &event_for(user.id, EventKind::PasswordReset)
+        )
+        .await
+        .unwrap()
     );
     let after = session_of(&user);
     repo.create(&after, None, None).await.unwrap();
@@ -152,7 +196,13 @@ where
     let again = T0 + Duration::minutes(6);
     assert!(
         !repo
-            .consume_reset_and_sign_out(&reset.hash, user.id, &new_hash("Yg"), again)
+            .consume_reset_and_sign_out(
+                &reset.hash,
+                user.id,
+                &new_hash("Yg"),
+                again,
+                &event_for(user.id, EventKind::PasswordReset)
+            )
             .await
             .unwrap()
     );
@@ -180,7 +230,13 @@ where
     assert!(repo.find_reset(&unknown).await.unwrap().is_none());
     assert!(
         !repo
-            .consume_reset_and_sign_out(&unknown, user.id, &new_hash("YQ"), T0)
+            .consume_reset_and_sign_out(
+                &unknown,
+                user.id,
+                &new_hash("YQ"),
+                T0,
+                &event_for(user.id, EventKind::PasswordReset)
+            )
             .await
             .unwrap()
     );

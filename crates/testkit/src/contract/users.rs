@@ -13,7 +13,9 @@ pub async fn a_registered_user_is_found_by_email_and_id_with_their_workspace(
 ) {
     let user = user(&unique_email());
     let workspace = workspace_of(&user);
-    repo.create_with_workspace(&user, &workspace).await.unwrap();
+    repo.create_with_workspace(&user, &workspace, None)
+        .await
+        .unwrap();
 
     let by_email = repo.find_by_email(&user.email).await.unwrap().unwrap();
     assert_eq!(
@@ -50,7 +52,7 @@ pub async fn a_duplicate_email_is_reported_as_taken_and_writes_nothing(repo: imp
     let first = registered(&repo).await;
     let twin = user(first.email.as_str());
     let result = repo
-        .create_with_workspace(&twin, &workspace_of(&twin))
+        .create_with_workspace(&twin, &workspace_of(&twin), None)
         .await;
     assert!(
         matches!(result, Err(IdentityError::EmailTaken)),
@@ -67,13 +69,17 @@ pub async fn a_duplicate_email_is_reported_as_taken_and_writes_nothing(repo: imp
 pub async fn a_failed_registration_leaves_nothing_behind(repo: impl UserRepository) {
     let first = user(&unique_email());
     let first_workspace = workspace_of(&first);
-    repo.create_with_workspace(&first, &first_workspace)
+    repo.create_with_workspace(&first, &first_workspace, None)
         .await
         .unwrap();
     let second = user(&unique_email());
     let mut clash = workspace_of(&second);
     clash.workspace.id = first_workspace.workspace.id;
-    assert!(repo.create_with_workspace(&second, &clash).await.is_err());
+    assert!(
+        repo.create_with_workspace(&second, &clash, None)
+            .await
+            .is_err()
+    );
     assert!(repo.find_by_email(&second.email).await.unwrap().is_none());
     assert!(repo.find_by_id(second.id).await.unwrap().is_none());
 }

@@ -81,6 +81,7 @@ impl OAuthRepository for MemoryStore {
         user: &User,
         workspace: &NewWorkspace,
         link: &LinkedIdentity,
+        event: &SecurityEvent,
     ) -> Result<(), OAuthError> {
         let mut tables = self.tables();
         if tables.clashes(link) {
@@ -96,6 +97,7 @@ impl OAuthRepository for MemoryStore {
                 other => OAuthError::Store(StoreError::message(other.to_string())),
             })?;
         tables.links.push(link.clone());
+        tables.events.push(event.clone());
         Ok(())
     }
 

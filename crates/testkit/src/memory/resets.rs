@@ -2,7 +2,7 @@
 
 use authd_identity::ports::PasswordResetRepository;
 use authd_identity::{OutgoingEmail, PasswordHash, PasswordReset};
-use authd_kernel::{StoreError, TokenHash, UserId};
+use authd_kernel::{SecurityEvent, StoreError, TokenHash, UserId};
 use time::OffsetDateTime;
 
 use super::{MemoryStore, OutboxRow};
@@ -24,6 +24,7 @@ impl PasswordResetRepository for MemoryStore {
         reset: &PasswordReset,
         email: &OutgoingEmail,
         correlation: Option<&str>,
+        event: &SecurityEvent,
     ) -> Result<(), StoreError> {
         let mut tables = self.tables();
         tables
@@ -40,6 +41,7 @@ impl PasswordResetRepository for MemoryStore {
             claimed_until: None,
             finished: false,
         });
+        tables.events.push(event.clone());
         Ok(())
     }
 
@@ -58,6 +60,7 @@ impl PasswordResetRepository for MemoryStore {
         user: UserId,
         password_hash: &PasswordHash,
         now: OffsetDateTime,
+        event: &SecurityEvent,
     ) -> Result<bool, StoreError> {
         let mut tables = self.tables();
         let Some(reset) = tables
@@ -73,6 +76,7 @@ impl PasswordResetRepository for MemoryStore {
             account.updated_at = now;
         }
         tables.revoke_sessions_of(user, now);
+        tables.events.push(event.clone());
         Ok(true)
     }
 }

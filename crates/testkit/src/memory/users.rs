@@ -4,7 +4,7 @@ use authd_identity::ports::{LoginMethodRepository, UserRepository};
 use authd_identity::{
     Email, IdentityError, LoginMethods, Membership, NewWorkspace, PasswordHash, Profile, Role, User,
 };
-use authd_kernel::{StoreError, UserId};
+use authd_kernel::{SecurityEvent, StoreError, UserId};
 use time::OffsetDateTime;
 
 use super::{MemoryStore, Tables, count};
@@ -51,8 +51,12 @@ impl UserRepository for MemoryStore {
         &self,
         user: &User,
         workspace: &NewWorkspace,
+        event: Option<&SecurityEvent>,
     ) -> Result<(), IdentityError> {
-        self.tables().insert_account(user, workspace)
+        let mut tables = self.tables();
+        tables.insert_account(user, workspace)?;
+        tables.events.extend(event.cloned());
+        Ok(())
     }
 
     async fn find_by_email(&self, email: &Email) -> Result<Option<User>, StoreError> {
