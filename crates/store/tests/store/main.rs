@@ -10,12 +10,13 @@
     reason = "tests fail loudly"
 )]
 
+use authd_account::ports::SecurityLog as _;
 use authd_identity::ports::UserRepository as _;
-use authd_kernel::Secret;
+use authd_kernel::{EventKind, Secret};
 use authd_session::ports::SessionRepository as _;
 use authd_session::{RefreshRecord, Session};
 use authd_store::{Store, testing};
-use authd_testkit::contract::sessions::{refresh_of, session_of};
+use authd_testkit::contract::sessions::{event, refresh_of, session_of};
 use authd_testkit::contract::{T0, registered, unique, unique_email, user, workspace_of};
 use time::Duration;
 use time::macros::datetime;
@@ -83,6 +84,7 @@ on_both_backends!(
     timestamps_round_trip_to_the_microsecond,
     purging_removes_only_long_expired_rows,
     the_service_secret_is_generated_once,
+    events_past_their_retention_are_purged,
 );
 
 async fn timestamps_round_trip_to_the_microsecond(store: Store) {
@@ -180,4 +182,19 @@ async fn postgres_instances_starting_together_both_migrate() {
     assert_eq!(ra.min(rb), 0, "both instances ran the migrations");
     assert!(ra.max(rb) >= 2);
     registered(&a).await;
+}
+
+async fn events_past_their_retention_are_purged(store: Store) {
+    let user = registered(&store).await;
+    let mut old = event(&user, EventKind::SignedIn);
+    old.at = T0 - Duration::days(400);
+    let mut kept = event(&user, EventKind::SignedOut);
+    kept.at = T0 - Duration::days(10);
+    store.record(&old).await.unwrap();
+    store.record(&kept).await.unwrap();
+    store
+        .purge_events_before(T0 - Duration::days(365))
+        .await
+        .unwrap();
+    assert_eq!(store.events_of(user.id, None, 10).await.unwrap(), [kept]);
 }
