@@ -113,6 +113,17 @@ impl TokenVerifier {
             .map_err(|_| SessionError::InvalidAccessToken)
     }
 
+    /// Checks the signature and the key id and reads the claims, whatever the token's age: for logout, where
+    /// an expired but genuine token still names the session to end.
+    ///
+    /// # Errors
+    /// [`SessionError::InvalidAccessToken`] for a forged, tampered, attenuated or malformed token.
+    pub fn verify_ignoring_expiry(&self, token: &str) -> Result<AccessClaims, SessionError> {
+        // The token's only time check is `time($t), $t < expiry`: read at the epoch, every expiry is later.
+        self.read(token, OffsetDateTime::UNIX_EPOCH)
+            .map_err(|_| SessionError::InvalidAccessToken)
+    }
+
     fn read(&self, token: &str, now: OffsetDateTime) -> Result<AccessClaims, error::Token> {
         let token = Biscuit::from_base64(token, |kid: Option<u32>| {
             kid.and_then(|kid| self.keys.get(&KeyId(kid)).copied())
@@ -182,6 +193,22 @@ mod tests {
                 .verify(&token, NOW + Duration::minutes(15))
                 .is_err()
         );
+    }
+
+    #[test]
+    fn an_expired_token_is_still_read_ignoring_expiry_but_a_forged_one_is_not() {
+        let key = SigningKey::generate(KeyId(1), &OsRandom).unwrap();
+        let other = SigningKey::generate(KeyId(1), &OsRandom).unwrap();
+        let expired = issue(&key, &claims(NOW - Duration::days(3))).unwrap();
+        let verifier = TokenVerifier::new([(key.kid(), key.public_key())]);
+        assert!(verifier.verify(&expired, NOW).is_err());
+        assert_eq!(
+            verifier.verify_ignoring_expiry(&expired).unwrap(),
+            claims(NOW - Duration::days(3))
+        );
+        let forged = issue(&other, &claims(NOW - Duration::days(3))).unwrap();
+        assert!(verifier.verify_ignoring_expiry(&forged).is_err());
+        assert!(verifier.verify_ignoring_expiry("garbage").is_err());
     }
 
     #[test]

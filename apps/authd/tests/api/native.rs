@@ -12,6 +12,7 @@ use time::Duration;
 use crate::helpers::{PASSWORD, TestApp, bearer, nonzero, random_peer, unique_email};
 
 api_tests!(
+    logging_out_with_an_expired_access_token_still_ends_its_session,
     registering_signs_the_user_in_with_cookies_and_a_personal_workspace,
     registering_a_taken_email_in_any_case_is_refused,
     weak_passwords_are_refused,
@@ -573,5 +574,47 @@ async fn access_tokens_from_a_revoked_session_stop_working(app: TestApp) {
         app.validate_bearer(&second.access_token()).await.status,
         StatusCode::OK,
         "other sessions survive"
+    );
+}
+
+async fn logging_out_with_an_expired_access_token_still_ends_its_session(app: TestApp) {
+    let session = app.register(&unique_email()).await;
+    app.clock.advance(Duration::minutes(20));
+    assert_eq!(
+        app.validate_bearer(&session.access_token()).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the access token has expired"
+    );
+    let logout = app
+        .call(
+            TestRequest::post()
+                .uri("/auth/logout")
+                .insert_header(bearer(&session.access_token())),
+        )
+        .await;
+    assert_eq!(logout.status, StatusCode::OK, "{}", logout.text);
+    let refreshed = app
+        .post_json(
+            "/auth/refresh",
+            json!({"refresh_token": session.refresh_token()}),
+        )
+        .await;
+    assert_eq!(
+        refreshed.status,
+        StatusCode::UNAUTHORIZED,
+        "the session the expired token named is revoked"
+    );
+    // A forged token names nothing: logging out with it ends no one's session.
+    let other = app.register(&unique_email()).await;
+    let forged = format!("{}x", other.access_token());
+    app.call(
+        TestRequest::post()
+            .uri("/auth/logout")
+            .insert_header(bearer(&forged)),
+    )
+    .await;
+    assert_eq!(
+        app.validate_bearer(&other.access_token()).await.status,
+        StatusCode::OK
     );
 }
