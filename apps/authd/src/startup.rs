@@ -143,6 +143,12 @@ pub async fn build_state(
             body_timeout: StdDuration::from_secs(settings.server.body_timeout_secs.into()),
             frontend_url: settings.server.frontend_base().to_owned(),
             oauth_state_ttl_secs: settings.oauth.state_ttl_secs.get().into(),
+            hsts: (settings.cookies.secure && settings.server.hsts_max_age_secs > 0).then(|| {
+                format!(
+                    "max-age={}; includeSubDomains",
+                    settings.server.hsts_max_age_secs
+                )
+            }),
         },
         metrics: Metrics::default(),
         store,
@@ -203,6 +209,7 @@ pub fn app(
     >,
 > {
     let max_body = state.web.max_body_bytes;
+    let headers = security_headers(&state.web);
     App::new()
         .app_data(state)
         .app_data(web::PayloadConfig::new(max_body))
@@ -227,15 +234,24 @@ pub fn app(
         .wrap(from_fn(csrf::check_origin))
         .wrap(from_fn(background::run_to_completion))
         .wrap(from_fn(cors::cors))
-        .wrap(
-            DefaultHeaders::new()
-                .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-                .add((header::X_FRAME_OPTIONS, "DENY"))
-                .add((header::REFERRER_POLICY, "no-referrer")),
-        )
+        .wrap(headers)
         .wrap(from_fn(metrics::record))
         .wrap(from_fn(telemetry::echo_request_id))
         .wrap(TracingLogger::<RequestSpan>::new())
+}
+
+/// Headers every answer carries unless it set its own: no sniffing, no framing, no referrer, no caching
+/// (every answer is personal or about the service's security), and HSTS behind TLS.
+fn security_headers(web: &WebSettings) -> DefaultHeaders {
+    let headers = DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::CACHE_CONTROL, "no-store"));
+    match &web.hsts {
+        Some(value) => headers.add((header::STRICT_TRANSPORT_SECURITY, value.clone())),
+        None => headers,
+    }
 }
 
 /// The framework's own words stay out of the message ("Query deserialize error: ..."): only what is wrong.

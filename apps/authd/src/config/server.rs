@@ -32,6 +32,9 @@ pub struct ServerSettings {
     /// Seconds a client may take to send a request body once its headers arrived; a body still incomplete
     /// then gets 408 (a trickled body must not hold a connection forever).
     pub body_timeout_secs: u32,
+    /// `Strict-Transport-Security` max-age, sent on every answer when cookies are `Secure` (behind TLS); 0
+    /// sends none.
+    pub hsts_max_age_secs: u32,
 }
 
 impl ServerSettings {

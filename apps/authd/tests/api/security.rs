@@ -16,6 +16,7 @@ use authd_store::testing::TestDatabase;
 use crate::helpers::{FRONTEND, PASSWORD, TestApp, bearer, test_settings, unique_email};
 
 api_tests!(
+    every_answer_carries_the_security_headers_and_hsts_behind_tls,
     cookie_authenticated_writes_from_a_foreign_origin_are_refused,
     requests_without_cookies_are_not_subject_to_the_origin_check,
     cors_answers_allowed_origins_only,
@@ -293,4 +294,50 @@ async fn a_cross_site_form_cannot_sign_a_browser_into_another_account(app: TestA
         StatusCode::UNAUTHORIZED,
         "an empty body still reads the cookie"
     );
+}
+
+async fn every_answer_carries_the_security_headers_and_hsts_behind_tls(app: TestApp) {
+    let header_of = |response: &crate::helpers::TestResponse, name: header::HeaderName| {
+        response
+            .headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    for path in ["/healthz", "/no/such/route", "/auth/validate"] {
+        let answer = app.call(TestRequest::get().uri(path)).await;
+        assert_eq!(
+            header_of(&answer, header::STRICT_TRANSPORT_SECURITY).as_deref(),
+            Some("max-age=31536000; includeSubDomains"),
+            "{path}"
+        );
+        assert_eq!(
+            header_of(&answer, header::CACHE_CONTROL).as_deref(),
+            Some("no-store"),
+            "{path}"
+        );
+        assert_eq!(
+            header_of(&answer, header::X_CONTENT_TYPE_OPTIONS).as_deref(),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(
+            header_of(&answer, header::REFERRER_POLICY).as_deref(),
+            Some("no-referrer"),
+            "{path}"
+        );
+    }
+    for tweak in [
+        (|s: &mut authd::config::Settings| s.cookies.secure = false) as fn(&mut _),
+        |s: &mut authd::config::Settings| s.server.hsts_max_age_secs = 0,
+    ] {
+        let plain = app.reconfigured(tweak).await;
+        let answer = plain.call(TestRequest::get().uri("/healthz")).await;
+        assert!(
+            answer
+                .headers
+                .get(header::STRICT_TRANSPORT_SECURITY)
+                .is_none(),
+            "no HSTS over plain http or when turned off"
+        );
+    }
 }
