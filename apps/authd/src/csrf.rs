@@ -46,3 +46,50 @@ fn is_forbidden(req: &ServiceRequest) -> bool {
         .is_some_and(|state| state.web.allows_origin(origin));
     !allowed
 }
+
+/// Whether a cookie-authenticated navigation (a GET that starts something, like `/auth/{provider}/link`)
+/// comes from this site rather than a page elsewhere: `Sec-Fetch-Site` is `same-origin`, `same-site` or
+/// `none` (typed or bookmarked), or, from a browser that does not send it, the `Referer` is an allowed
+/// origin. A request that does not rely on the access cookie (a bearer token, which another site's page
+/// cannot add, or no credential at all, which the handler refuses) passes.
+pub fn is_same_site_navigation(
+    req: &actix_web::HttpRequest,
+    web: &crate::state::WebSettings,
+) -> bool {
+    if req.headers().contains_key(header::AUTHORIZATION) || req.cookie(ACCESS_COOKIE).is_none() {
+        return true;
+    }
+    let text = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+    match text(header::HeaderName::from_static("sec-fetch-site")) {
+        Some(site) => matches!(site, "same-origin" | "same-site" | "none"),
+        None => text(header::REFERER)
+            .and_then(referer_origin)
+            .is_some_and(|origin| web.allows_origin(&origin)),
+    }
+}
+
+/// `scheme://host[:port]` of a `Referer`.
+fn referer_origin(referer: &str) -> Option<String> {
+    let (scheme, rest) = referer.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    (!authority.is_empty()).then(|| format!("{scheme}://{authority}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::referer_origin;
+
+    #[test]
+    fn a_referers_origin_is_its_scheme_and_authority() {
+        assert_eq!(
+            referer_origin("https://app.example.com:8443/settings?x=1").as_deref(),
+            Some("https://app.example.com:8443")
+        );
+        assert_eq!(
+            referer_origin("https://app.example.com").as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(referer_origin("not a url"), None);
+        assert_eq!(referer_origin("https:///path"), None);
+    }
+}

@@ -12,6 +12,7 @@ use crate::api::{LinkedProviderResponse, StatusResponse, no_store, rfc3339};
 use crate::auth::{FullSession, RecentSession};
 use crate::client_ip::client;
 use crate::cookies::{self, OAUTH_BINDING_COOKIE};
+use crate::csrf;
 use crate::error::{ApiError, ErrorBody};
 use crate::state::{AppState, WebSettings};
 
@@ -97,6 +98,10 @@ pub async fn link(
     let kind = provider_of(&provider)?;
     let oauth = state.accounts.oauth();
     oauth.provider(kind)?;
+    // A plain navigation a page elsewhere could trigger with the user's cookies: only from this site.
+    if !csrf::is_same_site_navigation(&req, &state.web) {
+        return Err(ApiError::ForbiddenOrigin);
+    }
     let caller = RecentSession::extract(&req).await?;
     let begun = oauth
         .begin_link(

@@ -32,6 +32,7 @@ api_tests!(
     a_link_starts_no_session_and_needs_a_recent_one,
     a_link_flow_whose_session_ended_links_nothing_and_signs_nobody_in,
     linking_and_unlinking_are_recorded_with_the_provider,
+    a_cross_site_page_cannot_start_a_link_with_the_users_cookies,
 );
 
 /// A local provider whose GitHub identity is unique to this test (the PostgreSQL database is shared).
@@ -703,4 +704,58 @@ async fn linking_and_unlinking_are_recorded_with_the_provider(app: TestApp) {
         detail_of("provider_unlinked"),
         [serde_json::json!({"provider": "github"})]
     );
+}
+
+async fn a_cross_site_page_cannot_start_a_link_with_the_users_cookies(app: TestApp) {
+    let provider = start_provider().await;
+    let app = with_providers(app, &provider).await;
+    let session = app.register(&unique_email()).await;
+    let cookie = session.cookie("access_token").unwrap();
+    let link = |headers: Vec<(&'static str, String)>| {
+        let mut request = TestRequest::get()
+            .uri("/auth/github/link")
+            .cookie(cookie.clone());
+        for header in headers {
+            request = request.insert_header(header);
+        }
+        app.call(request)
+    };
+    let refused = link(vec![("sec-fetch-site", "cross-site".into())]).await;
+    assert_eq!(
+        (refused.status, refused.error()),
+        (StatusCode::FORBIDDEN, "forbidden_origin")
+    );
+    let no_signal = link(vec![]).await;
+    assert_eq!(
+        no_signal.status,
+        StatusCode::FORBIDDEN,
+        "no Sec-Fetch-Site, no Referer"
+    );
+    let foreign_referer = link(vec![("referer", "https://evil.example/page".into())]).await;
+    assert_eq!(foreign_referer.status, StatusCode::FORBIDDEN);
+
+    for allowed in [
+        vec![("sec-fetch-site", "same-site".into())],
+        vec![("sec-fetch-site", "same-origin".into())],
+        vec![("sec-fetch-site", "none".into())],
+        vec![("referer", format!("{FRONTEND}/settings"))],
+    ] {
+        let begun = link(allowed.clone()).await;
+        assert_eq!(
+            begun.status,
+            StatusCode::TEMPORARY_REDIRECT,
+            "{allowed:?}: {}",
+            begun.text
+        );
+    }
+    // A bearer token cannot be forged by another site's page.
+    let bearer_link = app
+        .call(
+            TestRequest::get()
+                .uri("/auth/github/link")
+                .insert_header(bearer(&session.access_token()))
+                .insert_header(("sec-fetch-site", "cross-site")),
+        )
+        .await;
+    assert_eq!(bearer_link.status, StatusCode::TEMPORARY_REDIRECT);
 }
