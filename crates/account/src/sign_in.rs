@@ -93,6 +93,7 @@ impl<P: Ports> Accounts<P> {
         registration: Registration,
         client: &Client,
     ) -> Result<FullSession, AccountError> {
+        self.throttle.before_registration(client.ip).await?;
         let user = self.domains.identity.register(registration, client).await?;
         let tokens = self
             .domains

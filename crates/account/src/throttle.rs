@@ -29,6 +29,8 @@ pub struct ThrottlePolicy {
     pub enabled: bool,
     /// Login attempts per client IP.
     pub login_per_ip: Limit,
+    /// Sign-ups per client IP (each costs a password hash before the email is known to be free).
+    pub registrations_per_ip: Limit,
     /// Failed logins per account (counted per email, known or not).
     pub login_failures_per_account: Limit,
     /// Wrong second-factor codes per user, across all their sessions and MFA disabling.
@@ -70,8 +72,11 @@ impl<L: RateLimiter, C: Clock> Throttle<L, C> {
             return Ok(());
         }
         if let Some(ip) = ip {
-            self.count(&format!("login:ip:{ip}"), self.policy.login_per_ip)
-                .await?;
+            self.count(
+                &format!("login:ip:{}", ip_key(ip)),
+                self.policy.login_per_ip,
+            )
+            .await?;
         }
         let limit = self.policy.login_failures_per_account;
         let now = self.clock.now();
@@ -121,6 +126,21 @@ impl<L: RateLimiter, C: Clock> Throttle<L, C> {
         self.forget(&second_factor_bucket(user)).await
     }
 
+    /// Counts a sign-up from `ip` and refuses it over the per-IP limit, before any password is hashed.
+    ///
+    /// # Errors
+    /// [`AccountError::RateLimited`], or a storage failure.
+    pub async fn before_registration(&self, ip: Option<IpAddr>) -> Result<(), AccountError> {
+        let (true, Some(ip)) = (self.policy.enabled, ip) else {
+            return Ok(());
+        };
+        self.count(
+            &format!("register:ip:{}", ip_key(ip)),
+            self.policy.registrations_per_ip,
+        )
+        .await
+    }
+
     /// Counts a password-reset request from `ip` and refuses it over the per-IP limit.
     ///
     /// # Errors
@@ -129,8 +149,11 @@ impl<L: RateLimiter, C: Clock> Throttle<L, C> {
         let (true, Some(ip)) = (self.policy.enabled, ip) else {
             return Ok(());
         };
-        self.count(&format!("reset:ip:{ip}"), self.policy.reset_requests_per_ip)
-            .await
+        self.count(
+            &format!("reset:ip:{}", ip_key(ip)),
+            self.policy.reset_requests_per_ip,
+        )
+        .await
     }
 
     /// Counts a reset email for `email`; false once the address had its share of the window. The caller
@@ -169,6 +192,18 @@ impl<L: RateLimiter, C: Clock> Throttle<L, C> {
 /// The account's bucket is keyed by a hash of the normalised email, so attempted addresses are not stored.
 fn account_bucket(email: &str) -> String {
     format!("login:account:{}", email_key(email))
+}
+
+/// A client as the per-IP limits see it: an IPv4 address, or the /64 of an IPv6 one (one subscriber line
+/// usually holds a whole /64, so counting single IPv6 addresses would not limit anyone).
+fn ip_key(ip: IpAddr) -> String {
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+    }
 }
 
 fn second_factor_bucket(user: UserId) -> String {

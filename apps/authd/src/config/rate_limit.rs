@@ -26,6 +26,10 @@ pub struct RateLimitSettings {
     pub login_per_ip: NonZeroU32,
     /// The per-IP window.
     pub login_ip_window_secs: NonZeroU32,
+    /// Sign-ups allowed per client IP (an IPv6 client's /64) per window.
+    pub register_per_ip: NonZeroU32,
+    /// That window.
+    pub register_ip_window_secs: NonZeroU32,
     /// Failed logins allowed per account (email) per window.
     pub login_failures_per_account: NonZeroU32,
     /// The per-account window.
@@ -48,6 +52,7 @@ impl RateLimitSettings {
         ThrottlePolicy {
             enabled: self.enabled,
             login_per_ip: limit(self.login_per_ip, self.login_ip_window_secs),
+            registrations_per_ip: limit(self.register_per_ip, self.register_ip_window_secs),
             login_failures_per_account: limit(
                 self.login_failures_per_account,
                 self.login_account_window_secs,
@@ -65,6 +70,7 @@ impl RateLimitSettings {
     pub(super) fn check(&self) -> Result<(), ConfigError> {
         let longest = [
             self.login_ip_window_secs,
+            self.register_ip_window_secs,
             self.login_account_window_secs,
             self.mfa_window_secs,
         ]

@@ -26,6 +26,7 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "User created and signed in", body = AuthenticatedResponse),
         (status = 400, description = "invalid_request, weak_password or email_taken", body = ErrorBody),
+        (status = 429, description = "rate_limited (sign-ups per client IP), with Retry-After", body = ErrorBody),
         (status = 503, description = "Password hashing saturated; retry", body = ErrorBody),
     )
 )]

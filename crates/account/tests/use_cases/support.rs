@@ -49,6 +49,10 @@ pub const POLICY: ThrottlePolicy = ThrottlePolicy {
         max: 6,
         window: Duration::minutes(5),
     },
+    registrations_per_ip: Limit {
+        max: 2,
+        window: Duration::HOUR,
+    },
     login_failures_per_account: Limit {
         max: 3,
         window: Duration::minutes(15),

@@ -169,3 +169,50 @@ fn the_attempt_that_locks_an_account_out_is_logged_once() {
         .collect();
     assert_eq!(kinds, ["locked_out"]);
 }
+
+#[test]
+fn sign_ups_are_limited_per_client_ip_before_any_hashing() {
+    let w = world();
+    let sign_up = |n: u32, ip: Option<IpAddr>| {
+        let registration = authd_identity::Registration {
+            email: format!("user{n}@example.com"),
+            name: "Ada".into(),
+            password: Secret::new(PASSWORD),
+        };
+        run(w.accounts.sign_up(registration, &Client::new(ip, None)))
+    };
+    for n in 0..POLICY.registrations_per_ip.max {
+        assert!(sign_up(n, HOME).is_ok());
+    }
+    let refused = sign_up(99, HOME);
+    assert!(
+        matches!(
+            refused,
+            Err(AccountError::RateLimited { retry_after: 3600 })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        w.store.user_count(),
+        usize::try_from(POLICY.registrations_per_ip.max).unwrap(),
+        "the refused sign-up created nothing"
+    );
+    assert!(sign_up(100, ELSEWHERE).is_ok());
+}
+
+#[test]
+fn ipv6_clients_are_counted_by_their_slash_64() {
+    let w = world();
+    w.sign_up("ada@example.com");
+    let in_one_64 = |n: u16| Some(IpAddr::from([0x2001, 0xdb8, 0, 7, 0, 0, 0, n]));
+    for n in 0..u16::try_from(POLICY.login_per_ip.max).unwrap() {
+        let result = attempt(&w, &format!("user{n}@example.com"), "wrong", in_one_64(n));
+        assert!(!is_rate_limited(&result), "{result:?}");
+    }
+    assert!(
+        is_rate_limited(&attempt(&w, "ada@example.com", PASSWORD, in_one_64(999))),
+        "another address of the same /64 is the same client"
+    );
+    let next_64 = Some(IpAddr::from([0x2001, 0xdb8, 0, 8, 0, 0, 0, 1]));
+    assert!(attempt(&w, "ada@example.com", PASSWORD, next_64).is_ok());
+}
