@@ -98,11 +98,11 @@ pub async fn link(
     let kind = provider_of(&provider)?;
     let oauth = state.accounts.oauth();
     oauth.provider(kind)?;
+    let caller = RecentSession::extract(&req).await?;
     // A plain navigation a page elsewhere could trigger with the user's cookies: only from this site.
     if !csrf::is_same_site_navigation(&req, &state.web) {
         return Err(ApiError::ForbiddenOrigin);
     }
-    let caller = RecentSession::extract(&req).await?;
     let begun = oauth
         .begin_link(
             kind,
