@@ -3,7 +3,7 @@
 
 use authd_identity::{IdentityError, Registration, User};
 use authd_kernel::{Client, DetailValue, EventKind, Secret, UserId};
-use authd_oauth::{FlowPurpose, OAuthError, ProviderKind, ProviderReply, RedirectPath};
+use authd_oauth::{Begun, FlowPurpose, OAuthError, ProviderKind, ProviderReply, RedirectPath};
 use authd_passkey::PasskeyError;
 use authd_session::{PendingTokens, SessionError, SessionTokens, SignInMethod};
 
@@ -125,6 +125,34 @@ impl<P: Ports> Accounts<P> {
         self.throttle.after_login(email).await?;
         self.start_session(user, FirstFactor::Password, client)
             .await
+    }
+
+    /// Options for a passkey sign-in, within the per-IP limit on ceremonies begun without signing in.
+    ///
+    /// # Errors
+    /// [`AccountError::RateLimited`], a relying-party or storage failure.
+    pub async fn begin_passkey_sign_in(&self, client: &Client) -> Result<String, AccountError> {
+        self.throttle.before_anonymous_ceremony(client.ip).await?;
+        Ok(self.domains.passkeys.begin_login().await?)
+    }
+
+    /// Begins a sign-in with a provider, within the per-IP limit on ceremonies begun without signing in.
+    ///
+    /// # Errors
+    /// [`AccountError::RateLimited`], the OAuth domain's errors (unknown provider, bad redirect, provider
+    /// down), or storage.
+    pub async fn begin_provider_sign_in(
+        &self,
+        provider: ProviderKind,
+        redirect_to: Option<&str>,
+        client: &Client,
+    ) -> Result<Begun, AccountError> {
+        self.throttle.before_anonymous_ceremony(client.ip).await?;
+        Ok(self
+            .domains
+            .oauth
+            .begin_sign_in(provider, redirect_to)
+            .await?)
     }
 
     /// Signs in with a passkey assertion (usernameless: the credential says whose it is).

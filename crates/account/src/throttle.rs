@@ -31,6 +31,9 @@ pub struct ThrottlePolicy {
     pub login_per_ip: Limit,
     /// Sign-ups per client IP (each costs a password hash before the email is known to be free).
     pub registrations_per_ip: Limit,
+    /// Ceremonies anyone may begin without signing in (passkey login challenges, provider sign-ins), per
+    /// client IP: each one is a stored row until it expires.
+    pub anonymous_ceremonies_per_ip: Limit,
     /// Failed logins per account (counted per email, known or not).
     pub login_failures_per_account: Limit,
     /// Wrong second-factor codes per user, across all their sessions and MFA disabling.
@@ -137,6 +140,21 @@ impl<L: RateLimiter, C: Clock> Throttle<L, C> {
         self.count(
             &format!("register:ip:{}", ip_key(ip)),
             self.policy.registrations_per_ip,
+        )
+        .await
+    }
+
+    /// Counts a ceremony begun without signing in from `ip` and refuses it over the per-IP limit.
+    ///
+    /// # Errors
+    /// [`AccountError::RateLimited`], or a storage failure.
+    pub async fn before_anonymous_ceremony(&self, ip: Option<IpAddr>) -> Result<(), AccountError> {
+        let (true, Some(ip)) = (self.policy.enabled, ip) else {
+            return Ok(());
+        };
+        self.count(
+            &format!("ceremony:ip:{}", ip_key(ip)),
+            self.policy.anonymous_ceremonies_per_ip,
         )
         .await
     }

@@ -30,6 +30,11 @@ pub struct RateLimitSettings {
     pub register_per_ip: NonZeroU32,
     /// That window.
     pub register_ip_window_secs: NonZeroU32,
+    /// Ceremonies begun without signing in (passkey login challenges, provider sign-ins) per client IP per
+    /// window.
+    pub ceremonies_per_ip: NonZeroU32,
+    /// That window.
+    pub ceremony_ip_window_secs: NonZeroU32,
     /// Failed logins allowed per account (email) per window.
     pub login_failures_per_account: NonZeroU32,
     /// The per-account window.
@@ -53,6 +58,10 @@ impl RateLimitSettings {
             enabled: self.enabled,
             login_per_ip: limit(self.login_per_ip, self.login_ip_window_secs),
             registrations_per_ip: limit(self.register_per_ip, self.register_ip_window_secs),
+            anonymous_ceremonies_per_ip: limit(
+                self.ceremonies_per_ip,
+                self.ceremony_ip_window_secs,
+            ),
             login_failures_per_account: limit(
                 self.login_failures_per_account,
                 self.login_account_window_secs,
@@ -71,6 +80,7 @@ impl RateLimitSettings {
         let longest = [
             self.login_ip_window_secs,
             self.register_ip_window_secs,
+            self.ceremony_ip_window_secs,
             self.login_account_window_secs,
             self.mfa_window_secs,
         ]

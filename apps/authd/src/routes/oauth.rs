@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 
 use crate::api::{LinkedProviderResponse, StatusResponse, no_store, rfc3339};
 use crate::auth::{FullSession, RecentSession};
-use crate::client_ip::client;
+use crate::client_ip::{RequestClient, client};
 use crate::cookies::{self, OAUTH_BINDING_COOKIE};
 use crate::csrf;
 use crate::error::{ApiError, ErrorBody};
@@ -56,19 +56,20 @@ fn provider_of(path: &str) -> Result<ProviderKind, ApiError> {
     responses(
         (status = 307, description = "Redirect to the provider"),
         (status = 400, description = "unknown_provider or invalid_redirect", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many sign-ins begun from this client IP", body = ErrorBody),
         (status = 502, description = "provider_unavailable: the OpenID Connect discovery failed", body = ErrorBody),
     )
 )]
 pub async fn login(
     state: web::Data<AppState>,
+    client: RequestClient,
     provider: web::Path<String>,
     query: web::Query<RedirectQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let kind = provider_of(&provider)?;
     let begun = state
         .accounts
-        .oauth()
-        .begin_sign_in(kind, query.redirect_to.as_deref())
+        .begin_provider_sign_in(kind, query.redirect_to.as_deref(), &client.0)
         .await?;
     Ok(redirect_to_provider(begun, &state.web))
 }

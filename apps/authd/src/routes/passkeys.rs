@@ -148,17 +148,21 @@ pub async fn register(
     responses(
         (status = 200, description = "PublicKeyCredentialRequestOptions under `publicKey`", body = Object),
         (status = 400, description = "invalid_request", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many challenges from this client IP", body = ErrorBody),
     )
 )]
 pub async fn login_challenge(
     state: web::Data<AppState>,
+    client: RequestClient,
     body: OptionalJsonBody<LoginChallengeBody>,
 ) -> Result<HttpResponse, ApiError> {
     if let Some(email) = &body.0.email {
         Email::parse(email)
             .map_err(|_| ApiError::InvalidRequest("invalid email address".into()))?;
     }
-    Ok(options(state.accounts.passkeys().begin_login().await?))
+    Ok(options(
+        state.accounts.begin_passkey_sign_in(&client.0).await?,
+    ))
 }
 
 /// Signs in with the browser's assertion (`PublicKeyCredential` JSON). A passkey with user verification

@@ -24,6 +24,7 @@ api_tests!(
     another_accounts_passkey_does_not_reauthenticate,
     a_registration_begun_in_a_session_that_ended_cannot_be_finished_in_another,
     adding_and_removing_a_passkey_are_recorded_with_its_name,
+    login_challenges_are_limited_per_client_ip,
 );
 
 async fn post(app: &TestApp, path: &str, token: Option<&str>, body: Value) -> TestResponse {
@@ -571,4 +572,28 @@ async fn adding_and_removing_a_passkey_are_recorded_with_its_name(app: TestApp) 
         added,
         [json!({"name": "Phone"}), json!({"name": "YubiKey"})]
     );
+}
+
+async fn login_challenges_are_limited_per_client_ip(app: TestApp) {
+    let app = app
+        .reconfigured(|s| s.rate_limit.ceremonies_per_ip = crate::helpers::nonzero(3))
+        .await;
+    for _ in 0..3 {
+        let ok = post(&app, "/auth/passkeys/login-challenge", None, json!({})).await;
+        assert_eq!(ok.status, StatusCode::OK, "{}", ok.text);
+    }
+    let refused = post(&app, "/auth/passkeys/login-challenge", None, json!({})).await;
+    assert_eq!(
+        (refused.status, refused.error()),
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+    );
+    let elsewhere = app
+        .call_from(
+            TestRequest::post()
+                .uri("/auth/passkeys/login-challenge")
+                .set_json(json!({})),
+            crate::helpers::random_peer(),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::OK);
 }

@@ -53,6 +53,10 @@ pub const POLICY: ThrottlePolicy = ThrottlePolicy {
         max: 2,
         window: Duration::HOUR,
     },
+    anonymous_ceremonies_per_ip: Limit {
+        max: 4,
+        window: Duration::minutes(5),
+    },
     login_failures_per_account: Limit {
         max: 3,
         window: Duration::minutes(15),

@@ -216,3 +216,30 @@ fn ipv6_clients_are_counted_by_their_slash_64() {
     let next_64 = Some(IpAddr::from([0x2001, 0xdb8, 0, 8, 0, 0, 0, 1]));
     assert!(attempt(&w, "ada@example.com", PASSWORD, next_64).is_ok());
 }
+
+#[test]
+fn ceremonies_begun_without_signing_in_are_limited_per_client_ip() {
+    let w = world();
+    let client = Client::new(HOME, None);
+    for _ in 0..POLICY.anonymous_ceremonies_per_ip.max / 2 {
+        run(w.accounts.begin_passkey_sign_in(&client)).unwrap();
+        run(w
+            .accounts
+            .begin_provider_sign_in(authd_oauth::ProviderKind::GitHub, None, &client))
+        .unwrap();
+    }
+    let refused = run(w.accounts.begin_passkey_sign_in(&client));
+    assert!(
+        matches!(refused, Err(AccountError::RateLimited { retry_after: 300 })),
+        "{refused:?}"
+    );
+    let refused =
+        run(w
+            .accounts
+            .begin_provider_sign_in(authd_oauth::ProviderKind::GitHub, None, &client));
+    assert!(matches!(refused, Err(AccountError::RateLimited { .. })));
+    run(w
+        .accounts
+        .begin_passkey_sign_in(&Client::new(ELSEWHERE, None)))
+    .unwrap();
+}
