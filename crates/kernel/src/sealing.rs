@@ -8,6 +8,9 @@ use std::fmt;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{Key, XChaCha20Poly1305, XNonce};
 
+use hmac::{Hmac, Mac as _};
+use sha2::{Digest as _, Sha256};
+
 use crate::Random;
 
 /// Bytes of nonce at the front of every sealed value. 192 bits, so random nonces never collide in
@@ -21,14 +24,40 @@ pub const TAG_LEN: usize = 16;
 #[derive(Clone)]
 pub struct SealingKey {
     aead: XChaCha20Poly1305,
+    /// A second key derived from the same one, for keyed hashes: one secret to keep, two uses kept apart.
+    hashing: [u8; 32],
 }
 
 impl SealingKey {
     /// A sealing key from its 32 bytes.
     pub fn new(key: [u8; 32]) -> Self {
+        let hashing = Sha256::new()
+            .chain_update(b"authd keyed hash v1\0")
+            .chain_update(key)
+            .finalize()
+            .into();
         Self {
             aead: XChaCha20Poly1305::new(&Key::from(key)),
+            hashing,
         }
+    }
+
+    /// HMAC-SHA256 of `message` bound to `context`, under a key derived from this one: for values that are
+    /// only ever compared (recovery codes), so a database dump without the key cannot test guesses.
+    pub fn keyed_hash(&self, context: &[u8], message: &[u8]) -> [u8; 32] {
+        #[expect(
+            clippy::expect_used,
+            reason = "HMAC takes a key of any length; 32 bytes cannot be refused"
+        )]
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.hashing).expect("any key length");
+        mac.update(
+            &u64::try_from(context.len())
+                .unwrap_or(u64::MAX)
+                .to_be_bytes(),
+        );
+        mac.update(context);
+        mac.update(message);
+        mac.finalize().into_bytes().into()
     }
 
     /// A sealing key from exactly 64 hex characters (either case); `None` for anything else.
@@ -102,6 +131,24 @@ mod tests {
         fn fill(&self, buf: &mut [u8]) {
             buf.fill(9);
         }
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_key_context_and_message_only() {
+        let key = SealingKey::new([7; 32]);
+        let hash = key.keyed_hash(b"user-1", b"code");
+        assert_eq!(
+            hash,
+            SealingKey::new([7; 32]).keyed_hash(b"user-1", b"code")
+        );
+        assert_ne!(hash, key.keyed_hash(b"user-2", b"code"));
+        assert_ne!(hash, key.keyed_hash(b"user-1", b"other"));
+        assert_ne!(
+            hash,
+            SealingKey::new([8; 32]).keyed_hash(b"user-1", b"code")
+        );
+        // The context's length is hashed too, so moving bytes between context and message changes it.
+        assert_ne!(hash, key.keyed_hash(b"user-1c", b"ode"));
     }
 
     #[test]

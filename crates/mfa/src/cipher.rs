@@ -7,7 +7,8 @@
 
 use authd_kernel::{Random, SealingKey, UserId};
 
-use crate::{EncryptedSecret, MfaError};
+use crate::recovery::normalise_recovery_code;
+use crate::{EncryptedSecret, MfaError, RecoveryCodeHash};
 
 #[cfg(test)]
 use authd_kernel::sealing::{NONCE_LEN, TAG_LEN};
@@ -33,6 +34,16 @@ impl SecretCipher {
     /// Encrypts `plaintext` for `user`: `nonce || ciphertext || tag`.
     pub fn encrypt(&self, user: UserId, plaintext: &[u8], random: &impl Random) -> EncryptedSecret {
         EncryptedSecret(self.key.seal(&associated_data(user), plaintext, random))
+    }
+
+    /// The stored form of a recovery code of `user` (ASVS 2.6.2): HMAC-SHA256 of its normalised form under
+    /// a key derived from the sealing key, bound to the user, as `k1:<hex>`. `None` for input that cannot be
+    /// a code. A dump of the table alone cannot test guesses, and a hash copied to another user matches
+    /// nothing.
+    pub fn recovery_code_hash(&self, user: UserId, input: &str) -> Option<RecoveryCodeHash> {
+        let code = normalise_recovery_code(input)?;
+        let mac = self.key.keyed_hash(&associated_data(user), code.as_bytes());
+        Some(RecoveryCodeHash(format!("k1:{}", hex::encode(mac))))
     }
 
     /// Decrypts what [`SecretCipher::encrypt`] produced for the same user under the same key.

@@ -4,10 +4,13 @@
 use std::fmt;
 
 use authd_kernel::{Client, Clock, EventKind, Random, Secret, SecurityEvent, UserId};
+use time::OffsetDateTime;
 
 use crate::ports::MfaRepository;
 use crate::recovery::{self, RecoveryCodes};
-use crate::{MfaError, MfaRecord, MfaState, SecretCipher, TotpSecret, otpauth, qr, totp};
+use crate::{
+    MfaError, MfaRecord, MfaState, RecoveryCodeHash, SecretCipher, TotpSecret, otpauth, qr, totp,
+};
 
 /// The plain settings the use cases need (the app reads them from configuration).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +131,7 @@ where
             .ok_or(MfaError::NoPendingEnrolment)?;
         let step = self.check_totp(user, &record, code)?;
         let now = self.clock.now();
-        let (codes, hashes) = recovery::generate_set(&self.random, now);
+        let (codes, hashes) = self.recovery_codes_for(user, now);
         // `false` means another request confirmed, or setup replaced the secret, since we read the record.
         let enabled = self.event(EventKind::MfaEnabled, user, client);
         if !self.repo.enable(user, step, &hashes, now, &enabled).await? {
@@ -192,7 +195,7 @@ where
     ) -> Result<RecoveryCodes, MfaError> {
         self.enabled(user).await?;
         let now = self.clock.now();
-        let (codes, hashes) = recovery::generate_set(&self.random, now);
+        let (codes, hashes) = self.recovery_codes_for(user, now);
         let regenerated = self.event(EventKind::RecoveryCodesRegenerated, user, client);
         self.repo
             .replace_recovery_codes(user, &hashes, now, &regenerated)
@@ -270,16 +273,30 @@ where
         code: &str,
         client: &Client,
     ) -> Result<(), MfaError> {
-        let hash = recovery::hash_recovery_code(code).ok_or(MfaError::InvalidCode)?;
+        let keyed = self
+            .cipher
+            .recovery_code_hash(user, code)
+            .ok_or(MfaError::InvalidCode)?;
+        // Codes issued before codes were keyed are stored unkeyed; they keep working until used or replaced.
+        let legacy = recovery::hash_recovery_code(code).ok_or(MfaError::InvalidCode)?;
         let used = self.event(EventKind::RecoveryCodeUsed, user, client);
-        if self
-            .repo
-            .use_recovery_code(user, &hash, self.clock.now(), &used)
-            .await?
-        {
-            Ok(())
-        } else {
-            Err(MfaError::InvalidCode)
+        let now = self.clock.now();
+        for hash in [keyed, legacy] {
+            if self.repo.use_recovery_code(user, &hash, now, &used).await? {
+                return Ok(());
+            }
         }
+        Err(MfaError::InvalidCode)
+    }
+
+    /// A fresh set of recovery codes for `user`, with their keyed hashes.
+    fn recovery_codes_for(
+        &self,
+        user: UserId,
+        now: OffsetDateTime,
+    ) -> (RecoveryCodes, Vec<RecoveryCodeHash>) {
+        recovery::generate_set(&self.random, now, |code| {
+            self.cipher.recovery_code_hash(user, code)
+        })
     }
 }

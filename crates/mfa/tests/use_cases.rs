@@ -8,7 +8,7 @@
     reason = "tests fail loudly"
 )]
 
-use authd_kernel::{Client, Clock, UserId};
+use authd_kernel::{Client, Clock, EventKind, SecurityEvent, UserId};
 use authd_mfa::ports::MfaRepository as _;
 use authd_mfa::{
     MfaError, MfaPolicy, MfaService, MfaState, RecoveryCodes, SecretCipher, TotpSecret,
@@ -535,11 +535,73 @@ fn recovery_codes_are_stored_only_as_hashes() {
     let w = World::new();
     let (_, codes) = w.enrol();
     let stored = w.repo.unused_recovery_codes(w.user);
+    let cipher = SecretCipher::new(KEY);
     for code in &codes.codes {
-        let hash = hash_recovery_code(code.expose()).unwrap();
-        assert!(stored.contains(&hash));
+        let keyed = cipher.recovery_code_hash(w.user, code.expose()).unwrap();
+        assert!(stored.contains(&keyed));
+        assert!(
+            !stored.contains(&hash_recovery_code(code.expose()).unwrap()),
+            "stored unkeyed"
+        );
         let plain = code.expose().replace('-', "");
         assert!(!stored.iter().any(|h| h.0.contains(&plain)));
     }
     assert!(!format!("{codes:?}").contains(codes.codes[0].expose()));
+}
+
+#[test]
+fn recovery_code_hashes_are_keyed_by_the_service_key_and_bound_to_the_user() {
+    let w = World::new();
+    let code = "abcd-efgh-jkmn";
+    let cipher = SecretCipher::new(KEY);
+    let mine = cipher.recovery_code_hash(w.user, code).unwrap();
+    assert_eq!(
+        mine,
+        cipher
+            .recovery_code_hash(w.user, " ABCD efgh-JKMN ")
+            .unwrap()
+    );
+    assert_ne!(
+        mine,
+        cipher.recovery_code_hash(w.another_user(), code).unwrap()
+    );
+    assert_ne!(
+        mine,
+        SecretCipher::new([0x11; 32])
+            .recovery_code_hash(w.user, code)
+            .unwrap()
+    );
+    assert_ne!(mine, hash_recovery_code(code).unwrap());
+}
+
+#[test]
+fn codes_stored_before_they_were_keyed_still_sign_in_once() {
+    let w = World::new();
+    w.enrol();
+    let legacy = ["abcd-efgh-jkmn", "pqrs-tuvw-xyz2"];
+    let hashes: Vec<_> = legacy
+        .iter()
+        .map(|c| hash_recovery_code(c).unwrap())
+        .collect();
+    run(w.repo.replace_recovery_codes(
+        w.user,
+        &hashes,
+        w.clock.now(),
+        &SecurityEvent::new(
+            EventKind::RecoveryCodesRegenerated,
+            w.user,
+            &Client::default(),
+            &w.clock,
+            &w.random,
+        ),
+    ))
+    .unwrap();
+    run(w
+        .service
+        .verify_recovery(w.user, legacy[0], &Client::default()))
+    .unwrap();
+    let again = run(w
+        .service
+        .verify_recovery(w.user, legacy[0], &Client::default()));
+    assert!(matches!(again, Err(MfaError::InvalidCode)), "{again:?}");
 }
