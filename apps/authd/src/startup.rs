@@ -143,6 +143,7 @@ pub async fn build_state(
             body_timeout: StdDuration::from_secs(settings.server.body_timeout_secs.into()),
             frontend_url: settings.server.frontend_base().to_owned(),
             oauth_state_ttl_secs: settings.oauth.state_ttl_secs.get().into(),
+            metrics_apart: settings.server.metrics_bind.is_some(),
             hsts: (settings.cookies.secure && settings.server.hsts_max_age_secs > 0).then(|| {
                 format!(
                     "max-age={}; includeSubDomains",
@@ -209,6 +210,7 @@ pub fn app(
     >,
 > {
     let max_body = state.web.max_body_bytes;
+    let metrics_apart = state.web.metrics_apart;
     let headers = security_headers(&state.web);
     App::new()
         .app_data(state)
@@ -228,6 +230,11 @@ pub fn app(
             invalid_request("query string", &detail)
         }))
         .configure(routes::configure)
+        .configure(|cfg| {
+            if !metrics_apart {
+                routes::public_metrics(cfg);
+            }
+        })
         .default_service(web::to(|| async {
             Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
         }))
@@ -282,8 +289,39 @@ pub async fn serve(settings: Settings) -> Result<(), StartupError> {
         server = server.workers(settings.server.workers);
     }
     tracing::info!(%bind, "authd listening");
-    server.bind(bind)?.run().await?;
+    let api = server.bind(bind)?.run();
+    match settings.server.metrics_bind {
+        None => api.await?,
+        Some(metrics_bind) => {
+            let metrics = HttpServer::new(move || metrics_app(state.clone()))
+                .workers(1)
+                .bind(metrics_bind)?
+                .run();
+            tracing::info!(%metrics_bind, "metrics listening");
+            tokio::try_join!(api, metrics)?;
+        }
+    }
     Ok(())
+}
+
+/// The metrics listener's application: `GET /metrics` with the figures only an internal network should see.
+pub fn metrics_app(
+    state: web::Data<AppState>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(state)
+        .configure(routes::private_metrics)
+        .default_service(web::to(|| async {
+            Err::<actix_web::HttpResponse, _>(ApiError::NotFound)
+        }))
 }
 
 /// Every quarter hour, deletes rows that expired long ago and security events past their retention. Safe on

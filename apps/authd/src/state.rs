@@ -54,6 +54,8 @@ pub struct WebSettings {
     pub body_timeout: std::time::Duration,
     /// Where browser redirects land.
     pub frontend_url: String,
+    /// Whether `/metrics` has a listener of its own (then the API does not serve it).
+    pub metrics_apart: bool,
     /// The `Strict-Transport-Security` value to send, if any.
     pub hsts: Option<String>,
     /// Lifetime of the OAuth browser-binding cookie, in seconds.

@@ -8,6 +8,12 @@ use serde::{Deserialize, Deserializer};
 use super::values::{HttpUrl, Origin, comma_list, parsed};
 use super::{ConfigError, invalid};
 
+fn optional_socket_address<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    socket_address(deserializer).map(Some)
+}
+
 /// `[server]`
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -35,6 +41,10 @@ pub struct ServerSettings {
     /// `Strict-Transport-Security` max-age, sent on every answer when cookies are `Secure` (behind TLS); 0
     /// sends none.
     pub hsts_max_age_secs: u32,
+    /// Where `GET /metrics` is served instead of the API's listener (with the outbox counts, which only an
+    /// internal network should see); unset serves it on the API without them.
+    #[serde(default, deserialize_with = "optional_socket_address")]
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl ServerSettings {

@@ -45,7 +45,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get("/auth/keys", ops::keys))
         .service(get("/healthz", ops::healthz))
         .service(get("/readyz", ops::readyz))
-        .service(get("/metrics", ops::metrics))
         .service(get("/openapi.json", ops::openapi_json))
         .service(get("/docs", ops::docs))
         .service(get("/auth/passkeys", passkeys::list))
@@ -69,6 +68,16 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// A read: answers GET and HEAD (RFC 9110 wants HEAD wherever GET is; the server sends no body for it).
+/// `GET /metrics` on the API's listener (when `server.metrics_bind` does not move it to one of its own).
+pub fn public_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/metrics", ops::metrics));
+}
+
+/// The metrics listener's only route, with the figures that belong on an internal network only.
+pub fn private_metrics(cfg: &mut web::ServiceConfig) {
+    cfg.service(get("/metrics", ops::private_metrics));
+}
+
 fn get<F, Args>(path: &str, handler: F) -> impl HttpServiceFactory + use<F, Args>
 where
     F: Handler<Args>,

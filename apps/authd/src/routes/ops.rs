@@ -84,6 +84,13 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     get,
     path = "/metrics",tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    // No outbox counts here: they move when a reset is asked for an existing account, so on a public
+    // listener they would tell anyone which emails have accounts.
+    prometheus(state.metrics.render())
+}
+
+/// Prometheus metrics on the metrics listener (`server.metrics_bind`), with the outbox by state.
+pub async fn private_metrics(state: web::Data<AppState>) -> HttpResponse {
     let mut body = state.metrics.render();
     match state.store.outbox_stats().await {
         Ok(stats) => body.push_str(&format!(
@@ -94,6 +101,10 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         )),
         Err(err) => tracing::warn!(error = %err, "outbox metrics unavailable"),
     }
+    prometheus(body)
+}
+
+fn prometheus(body: String) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(body)

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 use crate::helpers::{TestApp, unique_email};
 
 api_tests!(
+    the_outbox_counts_are_only_on_a_metrics_listener_of_its_own,
     health_and_readiness_answer,
     published_keys_verify_tokens_offline,
     the_openapi_document_lists_every_endpoint_and_docs_render,
@@ -181,4 +182,40 @@ async fn reads_answer_head_too(app: TestApp) {
         )
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+async fn the_outbox_counts_are_only_on_a_metrics_listener_of_its_own(app: TestApp) {
+    let public = app.call(TestRequest::get().uri("/metrics")).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(
+        !public.text.contains("authd_email_outbox"),
+        "the outbox moves when a reset is asked for an existing account: not on a public listener"
+    );
+
+    let mut settings = crate::helpers::test_settings(&app.db);
+    settings.server.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+    let apart = app
+        .reconfigured(|s| s.server.metrics_bind = settings.server.metrics_bind)
+        .await;
+    let on_api = apart.call(TestRequest::get().uri("/metrics")).await;
+    assert_eq!(on_api.status, StatusCode::NOT_FOUND);
+
+    let (state, _worker) =
+        authd::startup::build_state(&settings, std::sync::Arc::new(apart.clock.clone()))
+            .await
+            .unwrap();
+    let metrics = actix_web::test::init_service(authd::startup::metrics_app(
+        actix_web::web::Data::new(state),
+    ))
+    .await;
+    let response =
+        actix_web::test::call_service(&metrics, TestRequest::get().uri("/metrics").to_request())
+            .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = actix_web::test::read_body(response).await;
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.contains("authd_email_outbox{state=\"pending\"}"),
+        "{text}"
+    );
 }

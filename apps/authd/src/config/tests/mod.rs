@@ -78,9 +78,15 @@ fn environment_variables_override_defaults() {
             "https://a.example, https://B.example/path",
         ),
         ("AUTHD__SERVER__TRUSTED_PROXIES", "10.0.0.0/8,192.0.2.7"),
+        ("AUTHD__SERVER__METRICS_BIND", "10.1.2.3:9100"),
     ])
     .unwrap();
     assert_eq!(s.server.bind.to_string(), "0.0.0.0:9000");
+    assert_eq!(
+        s.server.metrics_bind.map(|a| a.to_string()).as_deref(),
+        Some("10.1.2.3:9100")
+    );
+    assert!(load(&[]).unwrap().server.metrics_bind.is_none());
     assert!(!s.cookies.secure);
     assert_eq!(s.password.scrypt_log_n, 10);
     assert!(!s.rate_limit.enabled);
