@@ -1,6 +1,7 @@
 //! The password-hasher port on a bounded blocking pool: at most `concurrency` scrypt computations at once
 //! (each takes 128 MiB at the default cost), at most `queue` more waiting, and `Busy` beyond that, so a
-//! login flood gets 503s instead of exhausting memory or starving the async executor.
+//! login flood gets 503s instead of exhausting memory or starving the async executor. Hashing a new password
+//! (a sign-up, a reset) may hold at most half of those places: a sign-up flood cannot keep logins out.
 
 use std::sync::Arc;
 
@@ -17,15 +18,19 @@ pub struct BoundedHasher {
     running: Arc<Semaphore>,
     /// Permits to be in the building at all (computing or waiting).
     admitted: Arc<Semaphore>,
+    /// The share of `admitted` that hashing new passwords may hold.
+    new_passwords: Arc<Semaphore>,
 }
 
 impl BoundedHasher {
     /// A pool computing `concurrency` hashes at once with `queue` more waiting.
     pub fn new(scrypt: ScryptHasher, concurrency: usize, queue: usize) -> Self {
+        let admitted = concurrency.max(1) + queue;
         Self {
             scrypt: Arc::new(scrypt),
             running: Arc::new(Semaphore::new(concurrency.max(1))),
-            admitted: Arc::new(Semaphore::new(concurrency.max(1) + queue)),
+            admitted: Arc::new(Semaphore::new(admitted)),
+            new_passwords: Arc::new(Semaphore::new(admitted.div_ceil(2))),
         }
     }
 
@@ -58,9 +63,18 @@ impl BoundedHasher {
 
 impl PasswordHasher for BoundedHasher {
     async fn hash(&self, password: &NewPassword) -> Result<PasswordHash, IdentityError> {
+        let share = self
+            .new_passwords
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| IdentityError::Busy)?;
         let password = password.secret().clone();
         let salt: [u8; 16] = OsRandom.bytes();
-        self.run(move |scrypt| scrypt.hash(&password, &salt)).await
+        self.run(move |scrypt| {
+            let _share = share;
+            scrypt.hash(&password, &salt)
+        })
+        .await
     }
 
     async fn verify(
@@ -113,5 +127,26 @@ mod tests {
             .filter(|r| matches!(r, Err(IdentityError::Busy)))
             .count();
         assert_eq!(busy, 1, "{a:?} {b:?} {c:?}");
+    }
+
+    #[tokio::test]
+    async fn new_passwords_may_hold_only_half_the_places_so_logins_still_get_in() {
+        // Four places: two for new passwords at most, so a sign-up flood leaves room for a login.
+        let hasher = hasher(1, 3, 14);
+        let password = NewPassword::parse(Secret::new("a long passphrase")).unwrap();
+        let secret = Secret::new("a long passphrase");
+        let (a, b, c, d, login) = tokio::join!(
+            hasher.hash(&password),
+            hasher.hash(&password),
+            hasher.hash(&password),
+            hasher.hash(&password),
+            hasher.verify(&secret, None),
+        );
+        let busy = [&a, &b, &c, &d]
+            .iter()
+            .filter(|r| matches!(r, Err(IdentityError::Busy)))
+            .count();
+        assert_eq!(busy, 2, "two sign-ups hashed, two refused");
+        assert!(login.is_ok(), "the login got a place: {login:?}");
     }
 }
